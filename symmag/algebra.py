@@ -194,17 +194,21 @@ class Op:
 
     # -- comparison -----------------------------------------------------
     def __eq__(self, other) -> bool:
-        """Identity of canonical forms (coefficients compared after expand)."""
+        """Identity of canonical forms (coefficients compared after expand).
+
+        A collective and a per-site operator are compared through their
+        difference, which is written wholly per-site."""
         if not isinstance(other, Op):
             try:
                 other = Op.coerce(other)
             except (TypeError, sp.SympifyError):
                 return NotImplemented
-        return self.terms == other.terms
+        return not (self - other).terms
 
     def __hash__(self) -> int:
+        # equal operators may differ in form (collective vs per-site): hash the per-site form
         if self._hash is None:
-            self._hash = hash(frozenset(self.terms.items()))
+            self._hash = hash(frozenset(to_sites(self).terms.items()))
         return self._hash
 
     def is_zero(self) -> bool:
@@ -434,6 +438,18 @@ def expand_collective(word: Word) -> Op:
     for a in word:
         out = out * Op({("S", (), ((a,),)): gamma})
     return out
+
+
+def to_sites(op: Op) -> Op:
+    """``op`` with every collective monomial written through the sites (6)."""
+    acc: dict[Key, list] = defaultdict(list)
+    for k, c in op.terms.items():
+        if k and k[0] == "M":
+            for k2, c2 in expand_collective(k[1]).terms.items():
+                acc[k2].append(c * c2)
+        else:
+            acc[k].append(c)
+    return Op({k: sp.Add(*cs) for k, cs in acc.items()})
 
 
 # -- generators -----------------------------------------------------------------

@@ -1,0 +1,156 @@
+"""Command line: ``symmag check``, ``symmag reduce``.
+
+Exit codes: 0 nothing failed, 1 a step failed, 2 bad usage or input (one
+line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import json
+import pkgutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .derivation import METHODS, STATUSES, Derivation, StepResult, summarize
+from .errors import SymmagInputError
+
+CHECK_HELP = """\
+Run derivations and check every step.  With no PATH, runs every module of the
+installed `derivations` package.  A PATH is a Python file defining DERIVATION
+or DERIVATIONS; it is imported and executed, so give only trusted code.
+
+Methods: """ + "; ".join(f"{k}: {v}" for k, v in METHODS.items())
+
+
+def _module_derivations(module, origin: str) -> list[Derivation]:
+    found = getattr(module, "DERIVATIONS", None)
+    if found is None and hasattr(module, "DERIVATION"):
+        found = [module.DERIVATION]
+    if not found:
+        raise SymmagInputError(f"{origin} defines no derivation (expected DERIVATION or DERIVATIONS)")
+    found = list(found)
+    for d in found:
+        if not isinstance(d, Derivation):
+            raise SymmagInputError(f"{origin}: {d!r} is not a symmag Derivation")
+    return found
+
+
+def discover(paths: Sequence[str] = ()) -> list[Derivation]:
+    """Derivations of the given module files, or of the ``derivations`` package."""
+    out: list[Derivation] = []
+    if paths:
+        for p in paths:
+            path = Path(p)
+            if not path.is_file():
+                raise SymmagInputError(f"no such file: {p}")
+            if path.suffix != ".py":
+                raise SymmagInputError(f"not a Python module: {p}")
+            name = f"symmag_user_{path.stem}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except SymmagInputError:
+                raise
+            except Exception as exc:
+                raise SymmagInputError(f"{p}: import failed: {type(exc).__name__}: {exc}") from exc
+            out += _module_derivations(module, p)
+        return out
+    pkg = importlib.import_module("derivations")
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name == "printed" or info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"derivations.{info.name}")
+        out += _module_derivations(module, module.__name__)
+    return out
+
+
+def run_all(derivations: Sequence[Derivation]) -> list[StepResult]:
+    seen: dict[str, str] = {}
+    for d in derivations:
+        for s in d.steps:
+            if s.id in seen:
+                raise SymmagInputError(f"step id {s.id!r} appears in {seen[s.id]} and {d.name}")
+            seen[s.id] = d.name
+    results: list[StepResult] = []
+    for d in derivations:
+        results += d.run()
+    return results
+
+
+def _table(results: Sequence[StepResult]) -> str:
+    rows = [("id", "eq.", "status", "method", "time/s")]
+    rows += [(r.id, r.equation or "-", r.status, r.method, f"{r.seconds:.3f}") for r in results]
+    widths = [max(len(row[c]) for row in rows) for c in range(5)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for r in results:
+        if r.status in ("failed", "erratum"):
+            lines.append(f"{r.status}: {r.id}: {r.detail}")
+    s = summarize(results)
+    lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {s['seconds']:.2f} s)")
+    return "\n".join(lines)
+
+
+def cmd_check(args) -> int:
+    results = run_all(discover(args.paths))
+    if args.json:
+        print(json.dumps({"results": [r.as_dict() for r in results], "summary": summarize(results)},
+                         indent=1))
+    else:
+        print(_table(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def cmd_reduce(args) -> int:
+    import sympy as sp
+
+    from .operators import parse_operator
+
+    symbols = {}
+    for name in filter(None, (args.symbols or "").split(",")):
+        name = name.strip()
+        if not name.isidentifier():
+            raise SymmagInputError(f"not a symbol name: {name!r}")
+        symbols[name] = sp.Symbol(name)
+    op = parse_operator(args.expression, symbols)
+    print(op.latex() if args.latex else op)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="symmag", description="Machine-checked magnetization dynamics.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="run and check derivations", description=CHECK_HELP)
+    c.add_argument("paths", nargs="*", metavar="PATH", help="derivation module files (trusted code)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.set_defaults(func=cmd_check)
+    r = sub.add_parser(
+        "reduce",
+        help="canonical form of an operator polynomial",
+        description="Parse EXPRESSION with a restricted grammar (no eval): M0x, Sy[i], "
+        "numbers, I, hbar, gamma, N, the names in --symbols, + - * / **, [A, B], {A, B}.",
+    )
+    r.add_argument("expression")
+    r.add_argument("--symbols", help="comma-separated c-number names, e.g. 'lam,alpha'")
+    r.add_argument("--latex", action="store_true")
+    r.set_defaults(func=cmd_reduce)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except SymmagInputError as exc:
+        print(f"symmag: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

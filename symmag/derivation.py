@@ -1,0 +1,360 @@
+"""Derivation records: ordered steps whose checks can fail.
+
+A :class:`Step` carries a *derived* claim, built lazily by the derivation
+module from the algebra (never from the printed form), and optionally the key
+of the paper's printed equation in a ``PRINTED`` table read at run time.
+
+Status of a step (exactly one):
+
+``verified``    the derived claim passed its checker and, when the step names a
+                printed equation, the printed form agrees with the derived one;
+``erratum``     the derived claim passed, and the printed form was shown to
+                differ (residual in ``detail``, with the step's reason);
+``failed``      the derived claim did not pass (or raised);
+``definition``  introduces a symbol; nothing is checked;
+``unchecked``   listed and counted, never hidden; the reason is in ``detail``.
+
+Checkers are registered per claim type with :func:`checker`; a claim can
+only be verified through one of them.  Methods (``METHODS``) say how.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from .algebra import Op, nonzero_terms
+from .conventions import STATEMENTS, latex
+from .errors import SymmagInputError
+from .representation import Representation, represent
+
+STATUSES = ("verified", "erratum", "failed", "definition", "unchecked")
+
+METHODS: dict[str, str] = {
+    "operator-algebra": "canonical operator form: the difference has no monomial left "
+    "(c-number coefficients cancelled exactly by sympy.cancel)",
+    "sympy": "exact SymPy simplification of the difference to zero",
+    "numeric-points": "numeric evaluation at random points with a stated tolerance "
+    "(only where SymPy cannot decide)",
+    "numeric-matrices": "numeric evaluation on explicit spin matrices with a stated tolerance",
+    "definition": "introduces a symbol; nothing to check",
+    "none": "not checked; the reason is in detail",
+}
+
+
+# -- claims --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Equal:
+    """lhs = rhs.  Sides are operators (:class:`Op` or SymPy operator
+    expressions), c-number expressions, or equal-length sequences/matrices of them."""
+
+    lhs: Any
+    rhs: Any
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Vectors u and v are parallel: u x v = 0 (c-number 3-vectors)."""
+
+    u: Sequence
+    v: Sequence
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    method: str
+    residual: str | None = None  # LaTeX of what is left over when not ok
+
+
+_CHECKERS: dict[type, Callable[..., Outcome]] = {}
+
+
+def checker(claim_type: type):
+    """Register ``f(claim, representation) -> Outcome`` for ``claim_type``."""
+
+    def deco(f):
+        _CHECKERS[claim_type] = f
+        return f
+
+    return deco
+
+
+def check_claim(claim, representation: Representation | None = None) -> Outcome:
+    f = _CHECKERS.get(type(claim))
+    if f is None:
+        raise TypeError(f"no checker registered for {type(claim).__name__}")
+    return f(claim, representation)
+
+
+def _components(x) -> list:
+    if isinstance(x, (sp.MatrixBase, sp.NDimArray)):
+        return list(x)
+    if isinstance(x, (tuple, list)):
+        out = []
+        for e in x:
+            out.extend(_components(e))
+        return out
+    return [x]
+
+
+def _is_operator(x) -> bool:
+    if isinstance(x, Op):
+        return True
+    return isinstance(x, sp.Basic) and not x.is_commutative
+
+
+def as_op(x) -> Op:
+    from .operators import to_op
+
+    return to_op(x)
+
+
+def _difference(lhs, rhs, representation) -> tuple[list, str]:
+    """Componentwise lhs - rhs and the method that decides it."""
+    ls, rs = _components(lhs), _components(rhs)
+    if len(ls) != len(rs):
+        raise SymmagInputError(f"sides have {len(ls)} and {len(rs)} components")
+    if any(_is_operator(x) for x in ls + rs):
+        diffs = []
+        for a, b in zip(ls, rs):
+            d = as_op(a) - as_op(b)
+            if representation is not None:
+                d = represent(d, representation)
+            diffs.append(d)
+        return diffs, "operator-algebra"
+    return [sp.sympify(a) - sp.sympify(b) for a, b in zip(ls, rs)], "sympy"
+
+
+def _residual_latex(diffs: list) -> str | None:
+    parts = []
+    for n, d in enumerate(diffs):
+        if isinstance(d, Op):
+            left = Op(nonzero_terms(d))
+            if not left.is_zero():
+                parts.append((n, left.latex()))
+        else:
+            s = sp.simplify(d)
+            if s != 0:
+                parts.append((n, latex(s)))
+    if not parts:
+        return None
+    if len(diffs) == 1:
+        return parts[0][1]
+    return r",\quad ".join(f"[{n}]:\\ {p}" for n, p in parts)
+
+
+@checker(Equal)
+def _check_equal(claim: Equal, representation) -> Outcome:
+    diffs, method = _difference(claim.lhs, claim.rhs, representation)
+    res = _residual_latex(diffs)
+    return Outcome(res is None, method, res)
+
+
+@checker(Parallel)
+def _check_parallel(claim: Parallel, representation) -> Outcome:
+    from .algebra import cross
+
+    c = cross(list(claim.u), list(claim.v))
+    res = _residual_latex([sp.sympify(x) for x in c])
+    return Outcome(res is None, "sympy", res)
+
+
+# -- printed equations ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Printed:
+    """An equation as the paper prints it.  ``reading`` records how the
+    extracted text was interpreted, when it had to be."""
+
+    lhs: Any
+    rhs: Any
+    kind: str = "equation"
+    reading: str = ""
+
+
+def printed_latex(p: Printed) -> str:
+    return f"{_latex_side(p.lhs)} = {_latex_side(p.rhs)}"
+
+
+def _latex_side(x) -> str:
+    if isinstance(x, Op):
+        return x.latex()
+    if isinstance(x, (tuple, list)):
+        return r"\left(" + ", ".join(_latex_side(e) for e in x) + r"\right)"
+    return latex(sp.sympify(x))
+
+
+def compare_printed(p: Printed, derived: Equal, representation=None) -> Outcome:
+    """Does the printed equation say what was derived?  Side by side: the
+    printed lhs must be the derived lhs and the printed rhs the derived rhs."""
+    dl, method = _difference(p.lhs, derived.lhs, representation)
+    dr, _ = _difference(p.rhs, derived.rhs, representation)
+    res_l, res_r = _residual_latex(dl), _residual_latex(dr)
+    if res_l is None and res_r is None:
+        return Outcome(True, method)
+    parts = []
+    if res_l is not None:
+        parts.append(f"printed lhs - derived lhs = {res_l}")
+    if res_r is not None:
+        parts.append(f"printed rhs - derived rhs = {res_r}")
+    return Outcome(False, method, "; ".join(parts))
+
+
+# -- steps and derivations --------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """One step.  ``claim`` is a zero-argument callable returning the derived
+    claim (built when the step is checked, so its cost is timed)."""
+
+    id: str
+    claim: Callable[[], Any] | None = None
+    equation: str | None = None
+    printed: str | None = None
+    kind: str = "claim"  # "claim", "definition" or "unchecked"
+    assumptions: tuple[str, ...] = ()
+    conventions: tuple[str, ...] = ()
+    representation: Representation | None = None
+    reason: str = ""  # why a printed form differs, or why unchecked
+    statement: str = ""  # one line: what the step shows
+
+    def __post_init__(self):
+        if self.kind not in ("claim", "definition", "unchecked"):
+            raise ValueError(f"unknown step kind {self.kind!r}")
+        if self.kind == "claim" and self.claim is None:
+            raise ValueError(f"step {self.id}: a claim step needs a claim")
+        if self.kind == "unchecked" and not self.reason:
+            raise ValueError(f"step {self.id}: an unchecked step must say why")
+        for key in self.conventions:
+            if key not in STATEMENTS:
+                raise ValueError(f"step {self.id}: unknown convention {key!r}")
+
+    def all_assumptions(self) -> list[str]:
+        out = list(self.assumptions)
+        out += [STATEMENTS[k] for k in self.conventions]
+        if self.representation is not None:
+            out.append(self.representation.describe())
+        return out
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """An ordered list of steps, e.g. one paper section."""
+
+    name: str
+    title: str
+    steps: tuple[Step, ...]
+    printed_table: Callable[[], Mapping[str, Printed]] = field(default=lambda: {})
+    section: str = ""
+
+    def __post_init__(self):
+        seen: set[str] = set()
+        for s in self.steps:
+            if s.id in seen:
+                raise ValueError(f"derivation {self.name}: duplicate step id {s.id!r}")
+            seen.add(s.id)
+
+    def run(self) -> list[StepResult]:
+        return [run_step(s, self) for s in self.steps]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    id: str
+    derivation: str
+    equation: str | None
+    status: str
+    method: str
+    assumptions: list[str]
+    printed: str | None
+    derived: str | None
+    seconds: float
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "derivation": self.derivation,
+            "equation": self.equation,
+            "status": self.status,
+            "method": self.method,
+            "assumptions": self.assumptions,
+            "printed": self.printed,
+            "derived": self.derived,
+            "seconds": round(self.seconds, 4),
+            "detail": self.detail,
+        }
+
+
+def derived_latex(claim) -> str | None:
+    if isinstance(claim, Equal):
+        return f"{_latex_side(claim.lhs)} = {_latex_side(claim.rhs)}"
+    if isinstance(claim, Parallel):
+        return rf"{_latex_side(tuple(claim.u))} \parallel {_latex_side(tuple(claim.v))}"
+    return None
+
+
+def run_step(step: Step, derivation: Derivation) -> StepResult:
+    start = time.perf_counter()
+    printed_entry = None
+    if step.printed is not None:
+        table = derivation.printed_table()
+        if step.printed not in table:
+            raise SymmagInputError(
+                f"step {step.id} names printed equation {step.printed!r}, which PRINTED lacks"
+            )
+        printed_entry = table[step.printed]
+    base = dict(
+        id=step.id,
+        derivation=derivation.name,
+        equation=step.equation,
+        assumptions=step.all_assumptions(),
+        printed=printed_latex(printed_entry) if printed_entry is not None else None,
+    )
+    if step.kind in ("definition", "unchecked"):
+        derived = None
+        if step.claim is not None:
+            claim = step.claim()
+            derived = derived_latex(claim)
+        return StepResult(
+            **base,
+            status=step.kind,
+            method="definition" if step.kind == "definition" else "none",
+            derived=derived,
+            seconds=time.perf_counter() - start,
+            detail=step.reason or step.statement,
+        )
+    try:
+        claim = step.claim()
+        outcome = check_claim(claim, step.representation)
+    except SymmagInputError:
+        raise
+    except Exception as exc:  # a derivation that crashes is a failed step, with why
+        return StepResult(**base, status="failed", method="none", derived=None,
+                          seconds=time.perf_counter() - start,
+                          detail=f"error while deriving: {type(exc).__name__}: {exc}")
+    derived = derived_latex(claim)
+    if not outcome.ok:
+        status, detail = "failed", f"derived claim does not hold; residual: {outcome.residual}"
+    elif printed_entry is None:
+        status, detail = "verified", step.statement
+    else:
+        cmp = compare_printed(printed_entry, claim, step.representation)
+        if cmp.ok:
+            status, detail = "verified", step.statement
+        else:
+            reason = step.reason or "printed form differs from the derived one (no reason recorded)"
+            status, detail = "erratum", f"{reason} Residual: {cmp.residual}"
+    return StepResult(**base, status=status, method=outcome.method, derived=derived,
+                      seconds=time.perf_counter() - start, detail=detail)
+
+
+def summarize(results: Sequence[StepResult]) -> dict:
+    counts = {s: 0 for s in STATUSES}
+    for r in results:
+        counts[r.status] += 1
+    return {"total": len(results), **counts,
+            "seconds": round(sum(r.seconds for r in results), 3)}
