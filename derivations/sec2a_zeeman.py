@@ -15,7 +15,7 @@ from symmag.conventions import gamma, hbar
 from symmag.derivation import Derivation, Equal, Step
 from symmag.fields import H_eff, magnetic_moment
 
-from .printed import PRINTED
+from . import printed
 
 
 @cache
@@ -54,7 +54,7 @@ DERIVATION = Derivation(
     name="sec2a_zeeman",
     title="Zeeman precession: M0 and its SU(2) algebra",
     section="II A",
-    printed_table=lambda: PRINTED,
+    printed_table=lambda: printed.PRINTED,  # read at run time, never copied
     steps=(
         Step(
             id="zeeman-hamiltonian",

@@ -42,7 +42,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -72,7 +72,7 @@ def _axis(a: int | str) -> int:
     return int(a)
 
 
-@lru_cache(maxsize=None)
+@cache
 def pbw(word: Word) -> tuple[tuple[Word, int, int], ...]:
     """Reduce a word of one su(2) copy to PBW order.
 
@@ -120,7 +120,7 @@ class Op:
     """An operator polynomial in canonical form.  Immutable; build with the
     generators :func:`M0`, :func:`S`, arithmetic and :func:`site_sum`."""
 
-    __slots__ = ("terms", "_hash")
+    __slots__ = ("_hash", "terms")
 
     def __init__(self, terms: dict[Key, sp.Expr] | None = None):
         self.terms: dict[Key, sp.Expr] = _canonical_terms(terms or {})
@@ -333,7 +333,7 @@ def _word_op(word: Word, unit: sp.Expr, make_key: Callable[[Word], Key]) -> list
     return [(make_key(w), c * unit**k) for w, k, c in pbw(word)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def mul_keys(k1: Key, k2: Key) -> tuple[tuple[Key, sp.Expr], ...]:
     """Canonical form of the product of two canonical monomials."""
     if not k1:
@@ -431,7 +431,7 @@ def _key_reversed(k: Key) -> Op:
     return Op({kk: sp.Add(*cs) for kk, cs in acc.items()})
 
 
-@lru_cache(maxsize=None)
+@cache
 def expand_collective(word: Word) -> Op:
     """M0^{a1}...M0^{ad} as gamma^d sum_{k1..kd} S_{k1}^{a1}...S_{kd}^{ad} (eq. (6))."""
     out = Op.scalar(1)

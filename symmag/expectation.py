@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -63,7 +63,7 @@ def moment_average(label: str = "") -> tuple[Correlation, Correlation, Correlati
     return tuple(correlation_symbol((a,), label) for a in range(3))  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=None)
+@cache
 def symmetrized(word: Word) -> tuple[tuple[Word, int, sp.Rational], ...]:
     """Canonical form of W(word): ((w, k, c), ...) meaning sum c u^k w."""
     perms = set(itertools.permutations(word))
@@ -74,7 +74,7 @@ def symmetrized(word: Word) -> tuple[tuple[Word, int, sp.Rational], ...]:
     return tuple((w, k, c) for (w, k), c in sorted(out.items()) if c)
 
 
-@lru_cache(maxsize=None)
+@cache
 def weyl_decomposition(word: Word) -> tuple[tuple[Word, sp.Expr], ...]:
     """A sorted (PBW) word as sum coeff * W(w'), w' sorted, deg w' <= deg word."""
     word = tuple(word)

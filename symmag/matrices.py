@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import sympy as sp
@@ -30,7 +30,7 @@ def _spin_fraction(s) -> Fraction:
     return f
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spin_matrices(s2: int, hbar: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = s2 / 2
     m = s - np.arange(s2 + 1)  # +s ... -s
@@ -53,7 +53,7 @@ def spin_matrices(s, hbar: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndar
 class SpinSystem:
     """N sites of spin s with numeric hbar and gamma: site and collective matrices."""
 
-    def __init__(self, n_sites: int, spin=sp.Rational(1, 2), hbar: float = 1.0, gamma: float = 1.0):
+    def __init__(self, n_sites: int, spin="1/2", hbar: float = 1.0, gamma: float = 1.0):
         if n_sites < 1:
             raise ValueError("n_sites must be at least 1")
         self.n_sites = n_sites

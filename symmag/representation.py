@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -59,7 +59,7 @@ class Representation:
         return dict(_reduce(word, self.spin, self.identities))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reduce(word: Word, spin: sp.Rational, ids: tuple[str, ...]) -> tuple[tuple[Word, sp.Expr], ...]:
     out: dict[Word, sp.Expr] = defaultdict(lambda: sp.S.Zero)
     if "pauli-product" in ids:

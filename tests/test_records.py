@@ -1,0 +1,119 @@
+"""Derivation records: statuses come from checks, and checks can fail."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+
+import derivations.printed as printed
+from derivations import sec2a_zeeman
+from symmag.algebra import M0, S, site_sum
+from symmag.cli import main
+from symmag.conventions import gamma, hbar
+from symmag.derivation import Derivation, Equal, Printed, Step
+from symmag.operators import Moment
+
+
+def status_of(step_id: str) -> str:
+    for r in sec2a_zeeman.DERIVATION.run():
+        if r.id == step_id:
+            return r.status
+    raise KeyError(step_id)
+
+
+def test_paper_steps_verify():
+    assert status_of("moment-operator") == "verified"
+    assert status_of("moment-algebra") == "verified"
+
+
+def test_editing_printed_entry_flips_status(monkeypatch):
+    entry = printed.PRINTED["8"]
+    # the paper with the opposite sign of the structure constant
+    wrong = Printed(lhs=entry.lhs, rhs=tuple(tuple(-x for x in row) for row in entry.rhs),
+                    kind=entry.kind)
+    monkeypatch.setitem(printed.PRINTED, "8", wrong)
+    assert status_of("moment-algebra") == "erratum"
+    monkeypatch.setitem(printed.PRINTED, "8", entry)
+    assert status_of("moment-algebra") == "verified"
+
+
+def test_replacing_the_whole_table_is_seen(monkeypatch):
+    table = dict(printed.PRINTED)
+    table["6"] = Printed(lhs=tuple(Moment(a) for a in range(3)),
+                         rhs=tuple(2 * Moment(a) for a in range(3)))
+    monkeypatch.setattr(printed, "PRINTED", table)
+    assert status_of("moment-operator") == "erratum"
+
+
+def test_broken_derived_side_fails_not_erratum(monkeypatch):
+    def broken():
+        claim = sec2a_zeeman.eq8()
+        lhs = [list(row) for row in claim.lhs]
+        lhs[0][1] = lhs[0][1] * 2  # drop a factor in the derivation
+        return Equal(tuple(map(tuple, lhs)), claim.rhs)
+
+    steps = tuple(
+        Step(**{**s.__dict__, "claim": broken}) if s.id == "moment-algebra" else s
+        for s in sec2a_zeeman.DERIVATION.steps
+    )
+    d = Derivation(**{**sec2a_zeeman.DERIVATION.__dict__, "steps": steps})
+    result = {r.id: r for r in d.run()}["moment-algebra"]
+    assert result.status == "failed"
+    assert "residual" in result.detail
+
+
+def test_crashing_derivation_is_failed_with_reason():
+    d = Derivation(name="t", title="t", steps=(Step(id="boom", claim=lambda: 1 / 0),))
+    (r,) = d.run()
+    assert r.status == "failed" and "ZeroDivisionError" in r.detail
+
+
+def test_step_needs_a_check_to_be_verified():
+    with pytest.raises(ValueError):
+        Step(id="x")  # a claim step without a claim
+    with pytest.raises(ValueError):
+        Step(id="x", kind="unchecked")  # unchecked without a reason
+
+
+def test_representation_is_recorded_and_used():
+    from symmag.representation import Representation
+
+    i = sp.Symbol("i")
+    half = Representation(sp.Rational(1, 2))
+    claim = lambda: Equal(S(i, 0) * S(i, 0), hbar**2 / 4)  # noqa: E731
+    plain = Derivation("p", "p", (Step(id="sx2", claim=claim),)).run()[0]
+    declared = Derivation("d", "d", (Step(id="sx2", claim=claim, representation=half),)).run()[0]
+    assert plain.status == "failed"  # not an identity of the algebra
+    assert declared.status == "verified"
+    assert any("spin s = 1/2" in a for a in declared.assumptions)
+
+
+def test_site_sum_over_symbolic_n_closes_algebra():
+    m = [gamma * site_sum(lambda j, a=a: S(j, a)) for a in range(3)]
+    lhs = m[0] * m[1] - m[1] * m[0]
+    assert lhs == sp.I * hbar * gamma * M0(2)
+
+
+def test_check_json_schema(capsys):
+    assert main(["check", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
+            "derived", "seconds", "detail"}
+    assert out["results"] and all(set(r) == keys for r in out["results"])
+    assert {"total", "verified", "erratum", "failed", "definition", "unchecked"} <= set(out["summary"])
+    from symmag.derivation import METHODS, STATUSES
+
+    assert all(r["status"] in STATUSES and r["method"] in METHODS for r in out["results"])
+
+
+def test_check_exit_1_on_failure(tmp_path, capsys):
+    mod = tmp_path / "bad_derivation.py"
+    mod.write_text(
+        "from symmag import Derivation, Step, Equal, M0\n"
+        "claim = lambda: Equal(M0(0) * M0(1), M0(1) * M0(0))\n"
+        "DERIVATION = Derivation('bad', 'bad', (Step(id='wrong', claim=claim),))\n"
+    )
+    assert main(["check", str(mod)]) == 1
+    assert "failed" in capsys.readouterr().out
