@@ -13,6 +13,7 @@ import sympy as sp
 from symmag.algebra import M0, S, commutator, dot, levi_civita, site_sum
 from symmag.conventions import gamma, hbar
 from symmag.derivation import Derivation, Equal, Step
+from symmag.dimensions import TABLE
 from symmag.fields import H_eff, magnetic_moment
 
 from . import printed
@@ -55,10 +56,12 @@ DERIVATION = Derivation(
     title="Zeeman precession: M0 and its SU(2) algebra",
     section="II A",
     printed_table=lambda: printed.PRINTED,  # read at run time, never copied
+    dimensions=TABLE,
     steps=(
         Step(
             id="zeeman-hamiltonian",
             equation="3",
+            printed="3",
             kind="definition",
             claim=lambda: Equal(sp.Symbol("H_0"), zeeman_hamiltonian()),
             statement="Zeeman Hamiltonian of N spins in the effective field H_eff(t).",

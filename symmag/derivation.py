@@ -65,6 +65,31 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class Derived:
+    """``result`` is what the derivation obtained (shown, and compared with the
+    printed form); ``by`` is the claim that verifies it, e.g. the identity
+    obtained by substituting the result back."""
+
+    result: Equal
+    by: Any
+
+
+@dataclass(frozen=True)
+class NumericEqual:
+    """lhs = rhs as numbers (arrays), within ``tol`` relative to the larger of
+    the two norms.  Only where SymPy cannot decide; ``setup`` says what was
+    evaluated (sizes, spins, fields).  ``values`` gives the numbers at which a
+    printed form is evaluated for comparison (symbol -> number or array)."""
+
+    lhs: Any
+    rhs: Any
+    tol: float
+    setup: str
+    values: Mapping = field(default_factory=dict)
+    method: str = "numeric-matrices"
+
+
+@dataclass(frozen=True)
 class Outcome:
     ok: bool
     method: str
@@ -164,6 +189,29 @@ def _check_parallel(claim: Parallel, representation) -> Outcome:
     return Outcome(res is None, "sympy", res)
 
 
+@checker(Derived)
+def _check_derived(claim: Derived, representation) -> Outcome:
+    return check_claim(claim.by, representation)
+
+
+def _numeric_gap(a, b) -> tuple[float, float]:
+    import numpy as np
+
+    a, b = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
+    if a.shape != b.shape:
+        raise SymmagInputError(f"numeric sides have shapes {a.shape} and {b.shape}")
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1e-300)
+    return float(np.max(np.abs(a - b), initial=0.0)), scale
+
+
+@checker(NumericEqual)
+def _check_numeric(claim: NumericEqual, representation) -> Outcome:
+    gap, scale = _numeric_gap(claim.lhs, claim.rhs)
+    ok = gap <= claim.tol * scale
+    return Outcome(ok, claim.method, None if ok else
+                   f"max |lhs - rhs| = {gap:.3e} > {claim.tol:.0e} x {scale:.3e} ({claim.setup})")
+
+
 # -- printed equations ----------------------------------------------------------------
 @dataclass(frozen=True)
 class Printed:
@@ -188,9 +236,27 @@ def _latex_side(x) -> str:
     return latex(sp.sympify(x))
 
 
-def compare_printed(p: Printed, derived: Equal, representation=None) -> Outcome:
+def _evaluate_printed(x, values: Mapping):
+    import numpy as np
+
+    keys = list(values)
+    f = sp.lambdify(keys, x, modules="numpy")
+    return np.asarray(f(*[values[k] for k in keys]), dtype=complex)
+
+
+def compare_printed(p: Printed, derived, representation=None) -> Outcome:
     """Does the printed equation say what was derived?  Side by side: the
     printed lhs must be the derived lhs and the printed rhs the derived rhs."""
+    if isinstance(derived, Derived):
+        derived = derived.result
+    if isinstance(derived, NumericEqual):
+        parts = []
+        for side, pr, dv in (("lhs", p.lhs, derived.lhs), ("rhs", p.rhs, derived.rhs)):
+            gap, scale = _numeric_gap(_evaluate_printed(pr, derived.values), dv)
+            if gap > derived.tol * scale:
+                parts.append(f"printed {side} - derived {side}: max {gap:.3e} (scale {scale:.3e}, "
+                             f"{derived.setup})")
+        return Outcome(not parts, derived.method, "; ".join(parts) or None)
     dl, method = _difference(p.lhs, derived.lhs, representation)
     dr, _ = _difference(p.rhs, derived.rhs, representation)
     res_l, res_r = _residual_latex(dl), _residual_latex(dr)
@@ -249,6 +315,8 @@ class Derivation:
     steps: tuple[Step, ...]
     printed_table: Callable[[], Mapping[str, Printed]] = field(default=lambda: {})
     section: str = ""
+    #: dimension table (see symmag.dimensions); None skips the dimension check
+    dimensions: Mapping[str, sp.Expr] | None = None
 
     def __post_init__(self):
         seen: set[str] = set()
@@ -290,6 +358,8 @@ class StepResult:
 
 
 def derived_latex(claim) -> str | None:
+    if isinstance(claim, Derived):
+        return derived_latex(claim.result)
     if isinstance(claim, Equal):
         return f"{_latex_side(claim.lhs)} = {_latex_side(claim.rhs)}"
     if isinstance(claim, Parallel):
@@ -297,7 +367,20 @@ def derived_latex(claim) -> str | None:
     return None
 
 
+def _dimensions_of(relation, table) -> str:
+    """Dimension of a relation; raises DimensionError when it is inconsistent."""
+    from .dimensions import check_relation
+
+    if isinstance(relation, Derived):
+        relation = relation.result
+    if isinstance(relation, Printed | Equal):
+        return check_relation(relation.lhs, relation.rhs, table)
+    return ""
+
+
 def run_step(step: Step, derivation: Derivation) -> StepResult:
+    from .dimensions import DimensionError
+
     start = time.perf_counter()
     printed_entry = None
     if step.printed is not None:
@@ -307,6 +390,7 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
                 f"step {step.id} names printed equation {step.printed!r}, which PRINTED lacks"
             )
         printed_entry = table[step.printed]
+    dims = derivation.dimensions
     base = dict(
         id=step.id,
         derivation=derivation.name,
@@ -314,42 +398,55 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         assumptions=step.all_assumptions(),
         printed=printed_latex(printed_entry) if printed_entry is not None else None,
     )
+
+    def done(status: str, method: str, derived: str | None, detail: str) -> StepResult:
+        return StepResult(**base, status=status, method=method, derived=derived,
+                          seconds=time.perf_counter() - start, detail=detail.strip())
+
+    def printed_dims() -> tuple[bool, str]:
+        if printed_entry is None or dims is None:
+            return True, ""
+        try:
+            return True, f" Printed form dimensionally consistent [{_dimensions_of(printed_entry, dims)}]."
+        except DimensionError as exc:
+            return False, f" Printed form dimensionally inconsistent: {exc}."
+
     if step.kind in ("definition", "unchecked"):
-        derived = None
-        if step.claim is not None:
-            claim = step.claim()
-            derived = derived_latex(claim)
-        return StepResult(
-            **base,
-            status=step.kind,
-            method="definition" if step.kind == "definition" else "none",
-            derived=derived,
-            seconds=time.perf_counter() - start,
-            detail=step.reason or step.statement,
-        )
+        claim = step.claim() if step.claim is not None else None
+        ok, note = printed_dims()
+        detail = (step.reason or step.statement) + note
+        if not ok:
+            return done("erratum", "dimensions", derived_latex(claim) if claim else None, detail)
+        return done(step.kind, "definition" if step.kind == "definition" else "none",
+                    derived_latex(claim) if claim is not None else None, detail)
     try:
         claim = step.claim()
         outcome = check_claim(claim, step.representation)
     except SymmagInputError:
         raise
     except Exception as exc:  # a derivation that crashes is a failed step, with why
-        return StepResult(**base, status="failed", method="none", derived=None,
-                          seconds=time.perf_counter() - start,
-                          detail=f"error while deriving: {type(exc).__name__}: {exc}")
+        return done("failed", "none", None, f"error while deriving: {type(exc).__name__}: {exc}")
     derived = derived_latex(claim)
     if not outcome.ok:
-        status, detail = "failed", f"derived claim does not hold; residual: {outcome.residual}"
-    elif printed_entry is None:
-        status, detail = "verified", step.statement
-    else:
-        cmp = compare_printed(printed_entry, claim, step.representation)
-        if cmp.ok:
-            status, detail = "verified", step.statement
-        else:
-            reason = step.reason or "printed form differs from the derived one (no reason recorded)"
-            status, detail = "erratum", f"{reason} Residual: {cmp.residual}"
-    return StepResult(**base, status=status, method=outcome.method, derived=derived,
-                      seconds=time.perf_counter() - start, detail=detail)
+        return done("failed", outcome.method, derived,
+                    f"derived claim does not hold; residual: {outcome.residual}")
+    dim_note = ""
+    if dims is not None:
+        try:
+            d = _dimensions_of(claim, dims)
+            dim_note = f" Dimensions [{d}]." if d else ""
+        except DimensionError as exc:
+            return done("failed", outcome.method, derived,
+                        f"derived claim is dimensionally inconsistent: {exc}")
+    if printed_entry is None:
+        return done("verified", outcome.method, derived, step.statement + dim_note)
+    cmp = compare_printed(printed_entry, claim, step.representation)
+    ok_dims, pnote = printed_dims()
+    if cmp.ok and ok_dims:
+        return done("verified", outcome.method, derived, step.statement + dim_note + pnote)
+    reason = step.reason or "printed form differs from the derived one (no reason recorded)."
+    residual = f" Residual: {cmp.residual}." if not cmp.ok else ""
+    return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote)
 
 
 def summarize(results: Sequence[StepResult]) -> dict:

@@ -1,0 +1,206 @@
+"""Abstract dimensions: a small table of our own, no SI.
+
+The paper mixes conventions (Gaussian-style fields, a volume V in the average
+(5)), so SI units get in the way.  Four base dimensions suffice:
+
+    E  energy      T  time      H  magnetic field      L3  volume
+
+and everything else follows from the Zeeman energy gamma hbar S.H:
+
+    [hbar] = E T, [S_i] = E T, [gamma] = 1/(T H), [M0] = [gamma hbar] = E/H,
+    [M] = <M0> = [M0]/L3 (average per volume, (5)), [lambda] = [alpha] = 1/[M],
+    [lambda0] = [alpha0] = 1 (READING.md), [t] = T.
+
+:func:`dimension` returns the dimension of an expression (a monomial in the
+base symbols) or raises :class:`DimensionError` naming the terms that
+disagree.  Tables are plain dicts from a name to a dimension; pass your own
+entries with ``extra=`` for symbols of your own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+E, T, H, L3 = sp.symbols("E T H L3", positive=True)
+ONE = sp.S.One
+
+M_DIM = E / (H * L3)
+
+#: name -> dimension.  Component suffixes _x, _y, _z are stripped before look-up.
+TABLE: dict[str, sp.Expr] = {
+    "hbar": E * T,
+    "gamma": 1 / (T * H),
+    "gamma_abs": 1 / (T * H),
+    "gamma_tot": 1 / (T * H),
+    "V": L3,
+    "N": ONE,
+    "t": T,
+    "t0": T,
+    "tau": T,
+    "H_eff": H,
+    "H_ext": H,
+    "H_z": H,
+    "M": M_DIM,
+    "M_p": M_DIM,
+    "lambda": 1 / M_DIM,
+    "lam": 1 / M_DIM,
+    "alpha": 1 / M_DIM,
+    "lambda0": ONE,
+    "alpha0": ONE,
+    "kappa": ONE,
+    "d": ONE,
+    "a": ONE,
+    "omega0": 1 / T,
+    "beta": 1 / (E * T),  # beta I0 is dimensionless with R0 dimensionless
+    "R0": ONE,
+    "I0": E * T,
+    "H_0": E,
+    "H_I": E,
+    "D": M_DIM / T,
+    "D_I": E / (H * T),  # an operator: [M0]/T
+    "rho": ONE,
+    "rho_int": ONE,
+    "rho_0": ONE,
+    "Z": ONE,
+    "Z0": ONE,
+}
+
+OPERATOR_DIMENSIONS = {"Moment": E / H, "Spin": E * T}
+
+
+class DimensionError(ValueError):
+    """An expression whose terms have different dimensions."""
+
+
+def _fmt(d: sp.Expr) -> str:
+    return "1" if d == 1 else str(d)
+
+
+def _lookup(name: str, table: Mapping[str, sp.Expr]) -> sp.Expr:
+    if name in table:
+        return table[name]
+    base = re.sub(r"_(x|y|z)$", "", name)
+    if base in table:
+        return table[base]
+    m = re.fullmatch(r"(m|G)0?\^([xyz]+)", name)  # correlation symbols of symmag.expectation
+    if m:
+        return M_DIM if m.group(1) == "m" else (E / H) ** len(m.group(2)) / L3
+    raise DimensionError(f"no dimension known for {name!r}; add it to the table")
+
+
+def dimension(expr, table: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
+    """The dimension of ``expr`` (SymPy expression, operator or Op)."""
+    from .algebra import Op
+
+    table = TABLE if table is None else table
+    if isinstance(expr, Op):
+        return _op_dimension(expr, table)
+    return _dim(sp.sympify(expr), table)
+
+
+def _op_dimension(op, table) -> sp.Expr:
+    dims = {}
+    for k, c in op.terms.items():
+        d = _dim(c, table) * _key_dimension(k)
+        dims.setdefault(sp.powsimp(d, force=True), k)
+    if not dims:
+        return ONE  # zero carries any dimension
+    if len(dims) > 1:
+        raise DimensionError("operator terms of different dimensions: " + ", ".join(map(_fmt, dims)))
+    return next(iter(dims))
+
+
+def _key_dimension(k) -> sp.Expr:
+    if not k:
+        return ONE
+    if k[0] == "M":
+        return (E / H) ** len(k[1])
+    n = sum(len(w) for _, w in k[1]) + sum(len(w) for w in k[2])
+    return (E * T) ** n
+
+
+def _same(dims: list[sp.Expr], what: sp.Expr) -> sp.Expr:
+    uniq = []
+    for d in dims:
+        d = sp.powsimp(d, force=True)
+        if d not in uniq:
+            uniq.append(d)
+    if len(uniq) > 1:
+        raise DimensionError(f"terms of {what} have dimensions " + " vs ".join(map(_fmt, uniq)))
+    return uniq[0] if uniq else ONE
+
+
+def _dim(e: sp.Basic, table) -> sp.Expr:
+    from sympy.physics.quantum import AntiCommutator, Commutator, Dagger
+
+    if e.is_Number or e in (sp.I, sp.pi, sp.E):
+        return ONE
+    if type(e).__name__ in OPERATOR_DIMENSIONS:
+        return OPERATOR_DIMENSIONS[type(e).__name__]
+    if isinstance(e, sp.Symbol):
+        return _lookup(e.name, table)
+    if isinstance(e, AppliedUndef):
+        return _lookup(e.func.__name__, table)
+    if isinstance(e, sp.MatrixSymbol):
+        return _lookup(str(e.args[0]), table)
+    if isinstance(e, sp.Add):
+        return _same([_dim(a, table) for a in e.args], e)
+    if isinstance(e, (sp.Mul, sp.MatMul)):
+        out = ONE
+        for a in e.args:
+            out *= _dim(a, table)
+        return sp.powsimp(out, force=True)
+    if isinstance(e, sp.Pow):
+        if _dim(e.exp, table) != 1:
+            raise DimensionError(f"exponent of {e} is not dimensionless")
+        return _dim(e.base, table) ** e.exp
+    if isinstance(e, sp.Derivative):
+        out = _dim(e.expr, table)
+        for v, n in e.variable_count:
+            out /= _dim(v, table) ** n
+        return out
+    if isinstance(e, (Commutator, AntiCommutator)):
+        return _dim(e.args[0], table) * _dim(e.args[1], table)
+    if isinstance(e, (sp.Sum, Dagger, sp.Trace)):
+        return _dim(e.args[0], table)
+    if isinstance(e, sp.Function):
+        for a in e.args:
+            if _dim(a, table) != 1:
+                raise DimensionError(f"argument of {e.func.__name__} is not dimensionless: {a}")
+        return ONE
+    if isinstance(e, sp.Integral):
+        out = _dim(e.function, table)
+        for lim in e.limits:
+            out *= _dim(lim[0], table)
+        return out
+    raise DimensionError(f"cannot take the dimension of {e}")
+
+
+def check_relation(lhs, rhs, table: Mapping[str, sp.Expr] | None = None) -> str:
+    """Dimension of a relation, componentwise; raises when a side or component disagrees."""
+    from .derivation import _components
+
+    ls, rs = _components(lhs), _components(rhs)
+    seen = []
+    for a, b in zip(ls, rs):
+        da, db = _nonzero_dim(a, table), _nonzero_dim(b, table)
+        if da is not None and db is not None and sp.powsimp(da / db, force=True) != 1:
+            raise DimensionError(f"lhs has dimension {_fmt(da)}, rhs {_fmt(db)}")
+        d = da if da is not None else db
+        if d is not None and d not in seen:
+            seen.append(d)
+    return ", ".join(_fmt(d) for d in seen) or "0"
+
+
+def _nonzero_dim(x, table):
+    from .algebra import Op
+
+    if isinstance(x, Op) and x.is_zero():
+        return None
+    if not isinstance(x, Op) and sp.sympify(x) == 0:
+        return None
+    return dimension(x, table)

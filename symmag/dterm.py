@@ -1,0 +1,86 @@
+"""The general D-term of Sec. II B for any interaction, eqs. (21), (22), (26), (30).
+
+Given the interaction term lambda*H_I of (2), written with symmag's operators
+and c-numbers (which may depend on H_eff, on the magnetization M and on t):
+
+    M_I  = -lambda dH_I/dH_ext                                    (22)
+    M    = M0 + M_I                                               (21)
+    D_I  = (i/hbar)[H0, M_I] - gamma M_I x H_eff                   (26)
+    D    = < (1/(i hbar))[M, lambda H_I] + dM_I/dt + D_I >           (30)
+
+with H0 = -M0 . H_eff (eq. (3) through (6)), the derivative taken at fixed
+c-number M (``field-derivative``) and dM_I/dt the explicit time derivative of
+the coefficients (chain rule through H_eff(t), M(t) and t).  gamma keeps its
+sign open here: (29) reads dM/dt = gamma M x H_eff + D, which is the printed
+-|gamma| M x H_eff + D for gamma = -|gamma|.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .algebra import M0_vector, Op, commutator, cross, dot, nonzero_terms
+from .conventions import gamma, hbar, t
+from .errors import SymmagInputError
+from .expectation import expectation
+from .fields import H_eff, magnetic_moment
+from .operators import to_op
+
+CONVENTIONS = ("gamma-sign-open", "field-derivative", "average-per-volume", "hbar-symbolic")
+
+Vector = tuple[Op, Op, Op]
+
+
+@dataclass(frozen=True)
+class DTerm:
+    """Everything (21)-(30) give for one interaction."""
+
+    interaction: Op  # lambda H_I
+    zeeman: Op  # H0
+    moment_interaction: Vector  # M_I (22)
+    moment: Vector  # M = M0 + M_I (21)
+    d_interaction: Vector  # D_I (26)
+    d_operator: Vector  # the operator averaged in (30)
+    d: tuple[sp.Expr, sp.Expr, sp.Expr] | None  # <d_operator>, when the expectation map applies
+    conventions: tuple[str, ...] = CONVENTIONS
+
+
+def zeeman_hamiltonian(field: Sequence[sp.Expr] = H_eff) -> Op:
+    """H0 = -M0 . H_eff, the collective form of (3)."""
+    return -dot(M0_vector(), field)
+
+
+def check_hermitian(op: Op, what: str = "interaction") -> None:
+    left = nonzero_terms(op - op.adjoint())
+    if left:
+        raise SymmagInputError(
+            f"the {what} is not Hermitian (H - H^dagger = {Op(left)}); declare c-number "
+            "symbols real=True, and symmetrize products of noncommuting factors"
+        )
+
+
+def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
+          label: str = "") -> DTerm:
+    """The D-term of (30) for ``interaction`` = lambda*H_I (an operator polynomial).
+
+    Raises :class:`SymmagInputError` for an unknown operator, non-polynomial
+    dependence on an operator, or a non-Hermitian interaction."""
+    lam_hi = to_op(interaction)
+    check_hermitian(lam_hi)
+    h0 = zeeman_hamiltonian(field)
+    m0 = M0_vector()
+    m_i = magnetic_moment(lam_hi, field)
+    m = tuple(a + b for a, b in zip(m0, m_i))
+    precession = cross(m_i, field)
+    d_i = tuple(sp.I / hbar * commutator(h0, m_i[a]) - gamma * precession[a] for a in range(3))
+    d_op = tuple(
+        commutator(m[a], lam_hi) / (sp.I * hbar) + m_i[a].diff(time) + d_i[a] for a in range(3)
+    )
+    try:
+        d = tuple(expectation(x, label) for x in d_op)
+    except SymmagInputError:
+        d = None  # per-site operators: no named correlation symbols yet
+    return DTerm(lam_hi, h0, m_i, m, d_i, d_op, d)  # type: ignore[arg-type]
