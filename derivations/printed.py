@@ -13,14 +13,26 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symmag.algebra import levi_civita
-from symmag.conventions import N, gamma, hbar
+from symmag.algebra import cross, levi_civita
+from symmag.conventions import N, V, gamma, gamma_abs, hbar, t
 from symmag.derivation import Printed
-from symmag.fields import H_eff
+from symmag.fields import H_eff, vector_function
 from symmag.operators import Commutator, Moment, Spin
 
 _i = sp.Symbol("i", integer=True, positive=True)
 _M0 = [Moment(a) for a in range(3)]
+_n = sp.Symbol("n", integer=True, positive=True)  # matrix size in numeric readings
+R0 = vector_function("R0")
+beta, lam = sp.symbols("beta lambda", real=True)
+
+
+def mat(name: str) -> sp.MatrixSymbol:
+    """A named matrix, for equations that are checked on explicit matrices."""
+    return sp.MatrixSymbol(name, _n, _n)
+
+
+def comm(a, b):
+    return a * b - b * a
 
 
 def _two_index(f) -> tuple:
@@ -28,12 +40,25 @@ def _two_index(f) -> tuple:
 
 
 PRINTED: dict[str, Printed] = {
+    "1": Printed(
+        lhs=sp.I * hbar * mat("drho_dt") + comm(mat("rho"), mat("H")),
+        rhs=sp.ZeroMatrix(_n, _n),
+        kind="definition",
+        reading="~ is hbar; [rho, H]- the commutator; drho_dt stands for the time derivative.",
+    ),
+    "2": Printed(lhs=sp.Symbol("H"), rhs=sp.Symbol("H_0") + lam * sp.Symbol("H_I"),
+                 kind="definition"),
     "3": Printed(
         lhs=sp.Symbol("H_0"),
         rhs=-gamma * sp.Sum(sum(Spin(a, _i) * H_eff[a] for a in range(3)), (_i, 1, N)),
         kind="definition",
         reading="sum over i runs over all N sites of the system.",
     ),
+    "4": Printed(lhs=sp.Symbol("Mhat"), rhs=-sp.Derivative(sp.Symbol("H"), sp.Symbol("H_ext")),
+                 kind="definition", reading="the functional derivative is read as a derivative "
+                 "with respect to the field components."),
+    "5": Printed(lhs=sp.Symbol("M"), rhs=sp.Trace(mat("rho") * mat("Mhat")) / V,
+                 kind="definition"),
     "6": Printed(
         lhs=tuple(_M0),
         rhs=tuple(gamma * sp.Sum(Spin(a, _i), (_i, 1, N)) for a in range(3)),
@@ -48,5 +73,52 @@ PRINTED: dict[str, Printed] = {
         ),
         kind="operator identity",
         reading="[A, B]- is the commutator; repeated c is summed; written out for all a, b.",
+    ),
+    "9": Printed(
+        lhs=sp.I * hbar * mat("drho_0_dt") + comm(mat("rho_0"), mat("H_0")),
+        rhs=sp.ZeroMatrix(_n, _n),
+        kind="definition",
+    ),
+    "10": Printed(
+        lhs=mat("dI0_dt") + comm(mat("I0"), mat("H_0")) / (sp.I * hbar),
+        rhs=sp.ZeroMatrix(_n, _n),
+        kind="definition",
+        reading="dI0/dt is defined as the partial derivative plus the commutator term.",
+    ),
+    "11": Printed(lhs=sp.Symbol("rho_0"), rhs=sp.exp(-beta * sp.Symbol("I0")) / sp.Symbol("Z0"),
+                  kind="definition", reading="1 over Z 0 is 1/Z0."),
+    "12": Printed(
+        lhs=mat("I0_t"),
+        rhs=mat("U_t_t0") * mat("I0_t0") * mat("U_t0_t"),
+        kind="numeric identity",
+        reading="U(t, t0) is the Schrodinger propagator T exp{-(i/hbar) int H0} and "
+        "U(t0, t) = U(t, t0)^dagger, as (18)-(19) require.",
+    ),
+    "13": Printed(
+        lhs=mat("U_t0_t"),
+        rhs=mat("Texp_plus"),
+        kind="numeric identity",
+        reading="T is read literally as time ordering (later times to the left), "
+        "Texp_plus = T exp{(i/hbar) int_t0^t H0(tau) dtau}.",
+    ),
+    "14": Printed(
+        lhs=sp.Symbol("I0"),
+        rhs=sp.Sum(sum(Spin(a, _i) * R0[a] for a in range(3)), (_i, 1, N)),
+        kind="definition",
+    ),
+    "15": Printed(
+        lhs=sp.Sum(
+            sum(Spin(a, _i) * (sp.Derivative(R0[a], t) - gamma * cross(R0, H_eff)[a])
+                for a in range(3)),
+            (_i, 1, N),
+        ),
+        rhs=0,
+        kind="operator identity",
+        reading="the text says 'Eq. (9) becomes'; it is (10) for the ansatz (14).",
+    ),
+    "16": Printed(
+        lhs=tuple(sp.Derivative(r, t) for r in R0),
+        rhs=tuple(-gamma_abs * c for c in cross(R0, H_eff)),
+        kind="vector ODE",
     ),
 }

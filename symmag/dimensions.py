@@ -59,7 +59,10 @@ TABLE: dict[str, sp.Expr] = {
     "R0": ONE,
     "I0": E * T,
     "H_0": E,
-    "H_I": E,
+    "H": E,  # the full Hamiltonian (2)
+    "H_I": E / (1 / M_DIM),  # lambda H_I is an energy
+    "Mhat": E / H,
+    "U": ONE,
     "D": M_DIM / T,
     "D_I": E / (H * T),  # an operator: [M0]/T
     "rho": ONE,
@@ -76,6 +79,10 @@ class DimensionError(ValueError):
     """An expression whose terms have different dimensions."""
 
 
+class DimensionUnknown(ValueError):
+    """An expression the dimension rules do not cover (not an inconsistency)."""
+
+
 def _fmt(d: sp.Expr) -> str:
     return "1" if d == 1 else str(d)
 
@@ -89,7 +96,7 @@ def _lookup(name: str, table: Mapping[str, sp.Expr]) -> sp.Expr:
     m = re.fullmatch(r"(m|G)0?\^([xyz]+)", name)  # correlation symbols of symmag.expectation
     if m:
         return M_DIM if m.group(1) == "m" else (E / H) ** len(m.group(2)) / L3
-    raise DimensionError(f"no dimension known for {name!r}; add it to the table")
+    raise DimensionUnknown(f"no dimension known for {name!r}; add it to the table")
 
 
 def dimension(expr, table: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
@@ -177,7 +184,7 @@ def _dim(e: sp.Basic, table) -> sp.Expr:
         for lim in e.limits:
             out *= _dim(lim[0], table)
         return out
-    raise DimensionError(f"cannot take the dimension of {e}")
+    raise DimensionUnknown(f"no dimension rule for {type(e).__name__}: {e}")
 
 
 def check_relation(lhs, rhs, table: Mapping[str, sp.Expr] | None = None) -> str:
@@ -201,6 +208,6 @@ def _nonzero_dim(x, table):
 
     if isinstance(x, Op) and x.is_zero():
         return None
-    if not isinstance(x, Op) and sp.sympify(x) == 0:
+    if isinstance(x, sp.ZeroMatrix) or (not isinstance(x, Op) and sp.sympify(x) == 0):
         return None
     return dimension(x, table)
