@@ -123,7 +123,7 @@ def eq11_powers():
     i0 = dot(M0_vector(), R0) / gamma
     h0 = -dot(M0_vector(), H_eff)
     sol = r0_equation_solved()
-    lhs = tuple(lvn_derivative(i0**k, h0).subs(sol) for k in range(1, 5))
+    lhs = tuple(lvn_derivative(i0**k, h0).xreplace(sol) for k in range(1, 5))
     return Equal(lhs, (0, 0, 0, 0))
 
 

@@ -113,7 +113,9 @@ def site_key(free: dict, bound: Iterable[Word]) -> Key:
 
 
 def _normalise(c: sp.Expr) -> sp.Expr:
-    return sp.expand(c)
+    # deep=False: do not descend into function arguments (H_eff(t), h(H, M, t)), which
+    # dominated the cost and never hold operator-level cancellations
+    return sp.expand(c, deep=False)
 
 
 class Op:
@@ -251,6 +253,10 @@ class Op:
     def subs(self, *args, **kwargs) -> Op:
         """Substitute into the c-number coefficients."""
         return self.map_coefficients(lambda c: c.subs(*args, **kwargs))
+
+    def xreplace(self, rule: dict) -> Op:
+        """Structural replacement in the coefficients (fast; no pattern matching)."""
+        return self.map_coefficients(lambda c: c.xreplace(rule))
 
     def adjoint(self) -> Op:
         """Hermitian adjoint: generators are Hermitian, so words reverse and

@@ -133,13 +133,13 @@ def _is_operator(x) -> bool:
     return isinstance(x, sp.Basic) and not x.is_commutative
 
 
-def as_op(x) -> Op:
+def as_op(x, bind: Mapping | None = None) -> Op:
     from .operators import to_op
 
-    return to_op(x)
+    return to_op(x, bind)
 
 
-def _difference(lhs, rhs, representation) -> tuple[list, str]:
+def _difference(lhs, rhs, representation, bind: Mapping | None = None) -> tuple[list, str]:
     """Componentwise lhs - rhs and the method that decides it."""
     ls, rs = _components(lhs), _components(rhs)
     if len(ls) != len(rs):
@@ -147,7 +147,7 @@ def _difference(lhs, rhs, representation) -> tuple[list, str]:
     if any(_is_operator(x) for x in ls + rs):
         diffs = []
         for a, b in zip(ls, rs):
-            d = as_op(a) - as_op(b)
+            d = as_op(a, bind) - as_op(b, bind)
             if representation is not None:
                 d = represent(d, representation)
             diffs.append(d)
@@ -244,7 +244,8 @@ def _evaluate_printed(x, values: Mapping):
     return np.asarray(f(*[values[k] for k in keys]), dtype=complex)
 
 
-def compare_printed(p: Printed, derived, representation=None) -> Outcome:
+def compare_printed(p: Printed, derived, representation=None,
+                    bind: Mapping | None = None) -> Outcome:
     """Does the printed equation say what was derived?  Side by side: the
     printed lhs must be the derived lhs and the printed rhs the derived rhs."""
     if isinstance(derived, Derived):
@@ -257,8 +258,8 @@ def compare_printed(p: Printed, derived, representation=None) -> Outcome:
                 parts.append(f"printed {side} - derived {side}: max {gap:.3e} (scale {scale:.3e}, "
                              f"{derived.setup})")
         return Outcome(not parts, derived.method, "; ".join(parts) or None)
-    dl, method = _difference(p.lhs, derived.lhs, representation)
-    dr, _ = _difference(p.rhs, derived.rhs, representation)
+    dl, method = _difference(p.lhs, derived.lhs, representation, bind)
+    dr, _ = _difference(p.rhs, derived.rhs, representation, bind)
     res_l, res_r = _residual_latex(dl), _residual_latex(dr)
     if res_l is None and res_r is None:
         return Outcome(True, method)
@@ -286,6 +287,8 @@ class Step:
     representation: Representation | None = None
     reason: str = ""  # why a printed form differs, or why unchecked
     statement: str = ""  # one line: what the step shows
+    #: operators that the printed form's noncommutative symbols stand for (e.g. M-hat)
+    bind: Callable[[], Mapping] | None = None
 
     def __post_init__(self):
         if self.kind not in ("claim", "definition", "unchecked"):
@@ -444,7 +447,8 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
             dim_note = f" Dimensions not checked: {exc}."
     if printed_entry is None:
         return done("verified", outcome.method, derived, step.statement + dim_note)
-    cmp = compare_printed(printed_entry, claim, step.representation)
+    cmp = compare_printed(printed_entry, claim, step.representation,
+                          step.bind() if step.bind is not None else None)
     ok_dims, pnote = printed_dims()
     if cmp.ok and ok_dims:
         return done("verified", outcome.method, derived, step.statement + dim_note + pnote)

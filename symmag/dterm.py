@@ -62,6 +62,15 @@ def check_hermitian(op: Op, what: str = "interaction") -> None:
         )
 
 
+def d_interaction(moment_interaction: Sequence, field: Sequence[sp.Expr] = H_eff) -> Vector:
+    """D_I = (i/hbar)[H0, M_I] - gamma M_I x H_eff  (26), for a given M_I."""
+    h0 = zeeman_hamiltonian(field)
+    m_i = [Op.coerce(x) for x in moment_interaction]
+    precession = cross(m_i, field)
+    return tuple(sp.I / hbar * commutator(h0, m_i[a]) - gamma * precession[a]  # type: ignore[return-value]
+                 for a in range(3))
+
+
 def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
           label: str = "") -> DTerm:
     """The D-term of (30) for ``interaction`` = lambda*H_I (an operator polynomial).
@@ -74,8 +83,7 @@ def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
     m0 = M0_vector()
     m_i = magnetic_moment(lam_hi, field)
     m = tuple(a + b for a, b in zip(m0, m_i))
-    precession = cross(m_i, field)
-    d_i = tuple(sp.I / hbar * commutator(h0, m_i[a]) - gamma * precession[a] for a in range(3))
+    d_i = d_interaction(m_i, field)
     d_op = tuple(
         commutator(m[a], lam_hi) / (sp.I * hbar) + m_i[a].diff(time) + d_i[a] for a in range(3)
     )

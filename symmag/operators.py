@@ -13,6 +13,8 @@ Python code (trusted) or from :func:`parse_operator` (a restricted grammar).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sympy as sp
 from sympy.physics.quantum import AntiCommutator, Commutator, Dagger, HermitianOperator
 
@@ -95,12 +97,14 @@ def _has_operator(e: sp.Basic) -> bool:
     return not e.is_commutative or e.has(Moment, Spin)
 
 
-def to_op(expr) -> Op:
+def to_op(expr, bind: Mapping | None = None) -> Op:
     """Canonical form of a SymPy operator expression.
 
     Raises :class:`SymmagInputError` for an unknown operator, a non-polynomial
     function of an operator (``sin(M0x)``, ``1/M0x``), or a sum over anything
-    but a site index from 1 to N.
+    but a site index from 1 to N.  ``bind`` maps noncommutative symbols that
+    stand for operators in a printed equation (e.g. the paper's M-hat) to the
+    operators of the case at hand.
     """
     if isinstance(expr, Op):
         return expr
@@ -108,10 +112,12 @@ def to_op(expr) -> Op:
         expr = sp.sympify(expr, strict=True)
     except sp.SympifyError as exc:
         raise SymmagInputError(f"not a SymPy expression: {expr!r}") from exc
-    return _convert(expr)
+    return _convert(expr, dict(bind or {}))
 
 
-def _convert(e: sp.Basic) -> Op:
+def _convert(e: sp.Basic, bind: dict) -> Op:
+    if e in bind:
+        return Op.coerce(bind[e])
     if isinstance(e, Moment):
         return algebra.M0(e.axis)
     if isinstance(e, Spin):
@@ -123,39 +129,39 @@ def _convert(e: sp.Basic) -> Op:
     if isinstance(e, sp.Add):
         out = Op()
         for a in e.args:
-            out = out + _convert(a)
+            out = out + _convert(a, bind)
         return out
     if isinstance(e, sp.Mul):
         out = Op.scalar(1)
         for a in e.args:  # SymPy keeps noncommutative factors in order
-            out = out * _convert(a)
+            out = out * _convert(a, bind)
         return out
     if isinstance(e, sp.Pow):
         n = e.exp
         if not (n.is_Integer and n >= 0) or _has_operator(n):
             raise SymmagInputError(f"non-polynomial dependence on an operator: {e}")
-        return _convert(e.base) ** int(n)
+        return _convert(e.base, bind) ** int(n)
     if isinstance(e, Commutator):
-        return algebra.commutator(_convert(e.args[0]), _convert(e.args[1]))
+        return algebra.commutator(_convert(e.args[0], bind), _convert(e.args[1], bind))
     if isinstance(e, AntiCommutator):
-        return algebra.anticommutator(_convert(e.args[0]), _convert(e.args[1]))
+        return algebra.anticommutator(_convert(e.args[0], bind), _convert(e.args[1], bind))
     if isinstance(e, Dagger):
-        return _convert(e.args[0]).adjoint()
+        return _convert(e.args[0], bind).adjoint()
     if isinstance(e, sp.Sum):
-        return _convert_sum(e)
+        return _convert_sum(e, bind)
     if isinstance(e, (sp.Function, sp.Derivative, sp.Integral)) or e.is_Function:
         raise SymmagInputError(f"non-polynomial dependence on an operator: {e}")
     raise SymmagInputError(f"unknown operator: {e}")
 
 
-def _convert_sum(e: sp.Sum) -> Op:
+def _convert_sum(e: sp.Sum, bind: dict) -> Op:
     body, *limits = e.args
     for idx, lo, hi in reversed(limits):
         if not (lo == 1 and hi == N):
             raise SymmagInputError(f"a site sum must run from 1 to N, got {idx} = {lo}..{hi}")
     def nest(expr, lims):
         if not lims:
-            return _convert(expr)
+            return _convert(expr, bind)
         (idx, _, _), rest = lims[0], lims[1:]
         return algebra.site_sum(lambda j: nest(expr.xreplace({idx: j}), rest))
 
