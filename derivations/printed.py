@@ -35,6 +35,20 @@ def comm(a, b):
     return a * b - b * a
 
 
+def _nc_vector(name: str) -> tuple:
+    """Noncommutative placeholders name_x, name_y, name_z for a printed operator vector."""
+    return tuple(sp.Symbol(f"{name}_{ax}", commutative=False) for ax in "xyz")
+
+
+def _mat_cross(u, v) -> tuple:
+    return tuple(u[(a + 1) % 3] * v[(a + 2) % 3] - u[(a + 2) % 3] * v[(a + 1) % 3] for a in range(3))
+
+
+_H_ext = tuple(sp.Symbol(f"H_ext_{ax}", real=True) for ax in "xyz")
+_M = vector_function("M")
+_D = tuple(sp.Symbol(f"D_{ax}", real=True) for ax in "xyz")
+
+
 def _two_index(f) -> tuple:
     return tuple(tuple(f(a, b) for b in range(3)) for a in range(3))
 
@@ -120,5 +134,80 @@ PRINTED: dict[str, Printed] = {
         lhs=tuple(sp.Derivative(r, t) for r in R0),
         rhs=tuple(-gamma_abs * c for c in cross(R0, H_eff)),
         kind="vector ODE",
+    ),
+    "17": Printed(lhs=sp.Symbol("rho"), rhs=sp.exp(-beta * sp.Symbol("I")) / sp.Symbol("Z"),
+                  kind="definition"),
+    "18": Printed(lhs=mat("rho_int"), rhs=mat("U_t0_t") * mat("rho") * mat("U_t_t0"),
+                  kind="definition", reading="U(t0,t) = U(t,t0)^dagger, the inverse propagator."),
+    "19": Printed(
+        lhs=sp.I * hbar * mat("drho_int_dt"),
+        rhs=lam * comm(mat("H_int"), mat("rho_int")),
+        kind="numeric identity",
+        reading="the derivative is taken numerically; lambda H_I is the interaction term of (2).",
+    ),
+    "20": Printed(lhs=mat("H_int"), rhs=mat("U_t0_t") * mat("H_I") * mat("U_t_t0"),
+                  kind="definition"),
+    "21": Printed(lhs=_nc_vector("Mhat"), rhs=tuple(_M0[a] + _nc_vector("MhatI")[a] for a in range(3)),
+                  kind="operator identity",
+                  reading="M-hat and M-hat_I stand for the operators of the interaction at hand."),
+    "22": Printed(lhs=_nc_vector("MhatI"),
+                  rhs=tuple(-lam * sp.Derivative(sp.Symbol("H_I"), h) for h in _H_ext),
+                  kind="definition"),
+    "23": Printed(
+        lhs=tuple(sp.Symbol(f"M_{ax}") for ax in "xyz"),
+        rhs=tuple(sp.Trace(mat("rho_int") * (mat(f"M0_int_{ax}") + mat(f"MI_int_{ax}"))) / V
+                  for ax in "xyz"),
+        kind="numeric identity",
+    ),
+    "24": Printed(
+        lhs=tuple(sp.I / hbar * Commutator(sp.Symbol("H_0", commutative=False), _M0[a])
+                  for a in range(3)),
+        rhs=tuple(gamma * cross(_M0, H_eff)[a] for a in range(3)),
+        kind="operator identity",
+        reading="(24) conjugated back with U: U(t0,t)...U(t,t0) is a similarity transform and "
+        "H_eff a c-number, so its last equality is (i/hbar)[H0, M0] = gamma M0 x H_eff.",
+    ),
+    "25": Printed(
+        lhs=tuple(mat(f"dMI_int_dt_{ax}") for ax in "xyz"),
+        rhs=tuple(sp.I / hbar * mat("U_t0_t") * comm(mat("H_0"), mat(f"MI_{ax}")) * mat("U_t_t0")
+                  + mat("U_t0_t") * mat(f"dMI_dt_{ax}") * mat("U_t_t0") for ax in "xyz"),
+        kind="numeric identity",
+    ),
+    "26": Printed(
+        lhs=_nc_vector("DhatI"),
+        rhs=tuple(sp.I / hbar * Commutator(sp.Symbol("H_0", commutative=False), _nc_vector("MhatI")[a])
+                  - gamma * cross(_nc_vector("MhatI"), H_eff)[a] for a in range(3)),
+        kind="definition",
+    ),
+    "27": Printed(
+        lhs=tuple(mat(f"dMI_int_dt_{ax}") for ax in "xyz"),
+        rhs=tuple(gamma * _mat_cross([mat(f"MI_int_{b}") for b in "xyz"], H_eff)[a]
+                  + mat("U_t0_t") * (mat(f"dMI_dt_{ax}") + mat(f"DI_{ax}")) * mat("U_t_t0")
+                  for a, ax in enumerate("xyz")),
+        kind="numeric identity",
+    ),
+    "28": Printed(
+        lhs=tuple(sp.Symbol(f"dM_dt_{ax}") for ax in "xyz"),
+        rhs=tuple(sp.Trace(mat("rho_int") * (mat(f"dM0_int_dt_{ax}") + mat(f"dMI_int_dt_{ax}"))
+                           + lam / (sp.I * hbar) * comm(mat(f"M0_int_{ax}") + mat(f"MI_int_{ax}"),
+                                                        mat("H_int"))) / V
+                  for ax in "xyz"),
+        kind="numeric identity",
+        reading="as extracted, rho_int multiplies only the time derivatives; the commutator term "
+        "stands alone inside the trace.",
+    ),
+    "29": Printed(
+        lhs=tuple(sp.Derivative(m, t) for m in _M),
+        rhs=tuple(-gamma_abs * cross(_M, H_eff)[a] + _D[a] for a in range(3)),
+        kind="vector ODE",
+    ),
+    "30": Printed(
+        lhs=_nc_vector("Dhat"),
+        rhs=tuple(lam * Commutator(_nc_vector("Mhat")[a], sp.Symbol("H_I", commutative=False))
+                  / (sp.I * hbar) + _nc_vector("dMhatI_dt")[a] + _nc_vector("DhatI")[a]
+                  for a in range(3)),
+        kind="operator identity",
+        reading="D = <d-hat> is compared inside the (linear) average; M-hat, H_I, dM-hat_I/dt and "
+        "D-hat_I stand for the operators of the interaction at hand.",
     ),
 }

@@ -113,9 +113,25 @@ def site_key(free: dict, bound: Iterable[Word]) -> Key:
 
 
 def _normalise(c: sp.Expr) -> sp.Expr:
-    # deep=False: do not descend into function arguments (H_eff(t), h(H, M, t)), which
-    # dominated the cost and never hold operator-level cancellations
-    return sp.expand(c, deep=False)
+    """Expanded form of a coefficient: products of sums distributed, integer powers
+    of sums multiplied out, nothing done inside function arguments (H_eff(t),
+    h(H_eff, t), derivatives), where ``sympy.expand`` spent most of its time."""
+    if c.is_Atom or not isinstance(c, sp.Expr):
+        return c
+    return _expand_rational(c)
+
+
+def _expand_rational(e: sp.Expr) -> sp.Expr:
+    if e.is_Add:
+        return sp.Add(*[_expand_rational(a) for a in e.args])
+    if e.is_Mul:
+        return sp.expand_mul(sp.Mul(*[_expand_rational(a) for a in e.args]), deep=False)
+    if e.is_Pow:
+        base = _expand_rational(e.base)
+        if e.exp.is_Integer and e.exp > 0 and base.is_Add:
+            return _expand_rational(sp.expand_multinomial(sp.Pow(base, e.exp), deep=False))
+        return sp.Pow(base, e.exp)
+    return e
 
 
 class Op:
@@ -129,6 +145,17 @@ class Op:
         self._hash = None
 
     # -- construction -------------------------------------------------
+    @classmethod
+    def _from_canonical(cls, terms: dict[Key, sp.Expr]) -> Op:
+        """Terms whose coefficients are already expanded (sums or negations of
+        canonical coefficients): only zeros are dropped."""
+        if {k[0] for k in terms if k} == {"M", "S"}:
+            return cls(terms)
+        op = cls.__new__(cls)
+        op.terms = {k: c for k, c in terms.items() if c != 0}
+        op._hash = None
+        return op
+
     @classmethod
     def scalar(cls, c) -> Op:
         return cls({IDENTITY: sp.sympify(c)})
@@ -151,12 +178,13 @@ class Op:
         acc: dict[Key, list] = defaultdict(list)
         for k, c in itertools.chain(self.terms.items(), other.terms.items()):
             acc[k].append(c)
-        return Op({k: sp.Add(*cs) for k, cs in acc.items()})
+        # a sum of expanded coefficients is expanded: no need to normalise again
+        return Op._from_canonical({k: sp.Add(*cs) for k, cs in acc.items()})
 
     __radd__ = __add__
 
     def __neg__(self) -> Op:
-        return Op({k: -c for k, c in self.terms.items()})
+        return Op._from_canonical({k: -c for k, c in self.terms.items()})
 
     def __sub__(self, other) -> Op:
         return self + (-Op.coerce(other))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import sympy as sp
@@ -236,11 +237,17 @@ def _latex_side(x) -> str:
     return latex(sp.sympify(x))
 
 
+class _mtrace(sp.Function):
+    """Trace of a matrix expression, for lambdify (NumPyPrinter lacks Trace)."""
+
+
 def _evaluate_printed(x, values: Mapping):
     import numpy as np
 
     keys = list(values)
-    f = sp.lambdify(keys, x, modules="numpy")
+    x = sp.sympify(x) if not isinstance(x, tuple) else sp.Tuple(*x)
+    x = x.replace(lambda e: isinstance(e, sp.Trace), lambda e: _mtrace(e.arg))
+    f = sp.lambdify(keys, x, modules=[{"_mtrace": np.trace}, "numpy"])
     return np.asarray(f(*[values[k] for k in keys]), dtype=complex)
 
 
@@ -334,16 +341,27 @@ class Derivation:
 
 @dataclass(frozen=True)
 class StepResult:
+    """The outcome of one step.  ``printed`` and ``derived`` (LaTeX) are rendered
+    on first use: printing large canonical forms costs more than checking them."""
+
     id: str
     derivation: str
     equation: str | None
     status: str
     method: str
     assumptions: list[str]
-    printed: str | None
-    derived: str | None
     seconds: float
     detail: str
+    claim: Any = field(default=None, repr=False, compare=False)
+    printed_entry: Printed | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def printed(self) -> str | None:
+        return printed_latex(self.printed_entry) if self.printed_entry is not None else None
+
+    @cached_property
+    def derived(self) -> str | None:
+        return derived_latex(self.claim) if self.claim is not None else None
 
     def as_dict(self) -> dict:
         return {
@@ -399,11 +417,11 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         derivation=derivation.name,
         equation=step.equation,
         assumptions=step.all_assumptions(),
-        printed=printed_latex(printed_entry) if printed_entry is not None else None,
+        printed_entry=printed_entry,
     )
 
-    def done(status: str, method: str, derived: str | None, detail: str) -> StepResult:
-        return StepResult(**base, status=status, method=method, derived=derived,
+    def done(status: str, method: str, claim, detail: str) -> StepResult:
+        return StepResult(**base, status=status, method=method, claim=claim,
                           seconds=time.perf_counter() - start, detail=detail.strip())
 
     def printed_dims() -> tuple[bool, str]:
@@ -421,9 +439,8 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         ok, note = printed_dims()
         detail = (step.reason or step.statement) + note
         if not ok:
-            return done("erratum", "dimensions", derived_latex(claim) if claim else None, detail)
-        return done(step.kind, "definition" if step.kind == "definition" else "none",
-                    derived_latex(claim) if claim is not None else None, detail)
+            return done("erratum", "dimensions", claim, detail)
+        return done(step.kind, "definition" if step.kind == "definition" else "none", claim, detail)
     try:
         claim = step.claim()
         outcome = check_claim(claim, step.representation)
@@ -431,7 +448,7 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         raise
     except Exception as exc:  # a derivation that crashes is a failed step, with why
         return done("failed", "none", None, f"error while deriving: {type(exc).__name__}: {exc}")
-    derived = derived_latex(claim)
+    derived = claim
     if not outcome.ok:
         return done("failed", outcome.method, derived,
                     f"derived claim does not hold; residual: {outcome.residual}")
@@ -447,8 +464,14 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
             dim_note = f" Dimensions not checked: {exc}."
     if printed_entry is None:
         return done("verified", outcome.method, derived, step.statement + dim_note)
-    cmp = compare_printed(printed_entry, claim, step.representation,
-                          step.bind() if step.bind is not None else None)
+    try:
+        cmp = compare_printed(printed_entry, claim, step.representation,
+                              step.bind() if step.bind is not None else None)
+    except SymmagInputError:
+        raise
+    except Exception as exc:  # the printed form could not be evaluated: say so, never pass
+        return done("failed", outcome.method, derived,
+                    f"could not compare with the printed form: {type(exc).__name__}: {exc}")
     ok_dims, pnote = printed_dims()
     if cmp.ok and ok_dims:
         return done("verified", outcome.method, derived, step.statement + dim_note + pnote)

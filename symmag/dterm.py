@@ -42,6 +42,7 @@ class DTerm:
     zeeman: Op  # H0
     moment_interaction: Vector  # M_I (22)
     moment: Vector  # M = M0 + M_I (21)
+    moment_interaction_rate: Vector  # dM_I/dt, explicit time dependence (chain rule)
     d_interaction: Vector  # D_I (26)
     d_operator: Vector  # the operator averaged in (30)
     d: tuple[sp.Expr, sp.Expr, sp.Expr] | None  # <d_operator>, when the expectation map applies
@@ -84,11 +85,10 @@ def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
     m_i = magnetic_moment(lam_hi, field)
     m = tuple(a + b for a, b in zip(m0, m_i))
     d_i = d_interaction(m_i, field)
-    d_op = tuple(
-        commutator(m[a], lam_hi) / (sp.I * hbar) + m_i[a].diff(time) + d_i[a] for a in range(3)
-    )
+    rate = tuple(x.diff(time) for x in m_i)
+    d_op = tuple(commutator(m[a], lam_hi) / (sp.I * hbar) + rate[a] + d_i[a] for a in range(3))
     try:
         d = tuple(expectation(x, label) for x in d_op)
     except SymmagInputError:
         d = None  # per-site operators: no named correlation symbols yet
-    return DTerm(lam_hi, h0, m_i, m, d_i, d_op, d)  # type: ignore[arg-type]
+    return DTerm(lam_hi, h0, m_i, m, rate, d_i, d_op, d)  # type: ignore[arg-type]
