@@ -4,8 +4,8 @@ Two kinds of evidence, kept apart:
 
 * the operator algebra, on a *generic* interaction: lambda H_I is a polynomial of
   degree <= 2 in M0 (all nine symmetrized monomials) with arbitrary real
-  coefficient functions h_w(H_eff(t), t); a dependence on the c-number M(t)
-  enters through the explicit t (M is held fixed in d/dH_ext).  Every identity
+  coefficient functions h_w(H_eff(t), s(t)), where s(t) stands for every other
+  time dependence (the c-number M(t), which d/dH_ext holds fixed, or a clock).  Every identity
   of (21)-(30) is linear in H_I and in its coefficients, so this covers every
   interaction of that degree;
 * explicit matrices (3 spins 1/2, hbar = 1, gamma = -1.3, lambda = 0.35) with a
@@ -51,8 +51,8 @@ DIMENSIONS = {
 # -- the generic interaction (operator-algebra steps) --------------------------------------
 @cache
 def generic_interaction() -> Op:
-    """lambda H_I = sum_w h_w(H_eff, t) W(M0^w), w over words of degree 1 and 2."""
-    args = (*H_eff, t)
+    """lambda H_I = sum_w h_w(H_eff, s) W(M0^w), w over words of degree 1 and 2."""
+    args = (*H_eff, sp.Function("s", real=True)(t))
     out = Op()
     for degree in (1, 2):
         for w in itertools.combinations_with_replacement(range(3), degree):
@@ -104,7 +104,7 @@ def eq24_algebra():
 
 def eq26_precession():
     """D_I vanishes for a moment that only rescales M0: M_I = f M0 with f(H_eff, M, t)."""
-    f = sp.Function("f", real=True)(*H_eff, t)
+    f = sp.Function("f", real=True)(*H_eff, sp.Function("s", real=True)(t))
     return Equal(d_interaction(tuple(f * m for m in M0_vector())), (0, 0, 0))
 
 

@@ -26,7 +26,7 @@ from .algebra import M0_vector, Op, commutator, cross, dot, nonzero_terms
 from .conventions import gamma, hbar, t
 from .errors import SymmagInputError
 from .expectation import expectation
-from .fields import H_eff, magnetic_moment
+from .fields import H_eff, magnetic_moment, total_time_derivative
 from .operators import to_op
 
 CONVENTIONS = ("gamma-sign-open", "field-derivative", "average-per-volume", "hbar-symbolic")
@@ -85,7 +85,7 @@ def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
     m_i = magnetic_moment(lam_hi, field)
     m = tuple(a + b for a, b in zip(m0, m_i))
     d_i = d_interaction(m_i, field)
-    rate = tuple(x.diff(time) for x in m_i)
+    rate = tuple(x.map_coefficients(lambda c: total_time_derivative(c, time)) for x in m_i)
     d_op = tuple(commutator(m[a], lam_hi) / (sp.I * hbar) + rate[a] + d_i[a] for a in range(3))
     try:
         d = tuple(expectation(x, label) for x in d_op)

@@ -46,3 +46,30 @@ def functional_derivative(op, variables: Sequence[sp.Expr]) -> tuple[Op, ...]:
 def magnetic_moment(hamiltonian, field: Sequence[sp.Expr] = H_eff) -> tuple[Op, Op, Op]:
     """M = -dH/dH_ext (4), taken as -dH/dH_eff at fixed c-number M."""
     return tuple(-d for d in functional_derivative(hamiltonian, field))  # type: ignore[return-value]
+
+
+def total_time_derivative(expr: sp.Expr, time: sp.Symbol = t) -> sp.Expr:
+    """d expr/dt by the chain rule, treating every f(t) and its derivatives as
+    independent variables first.  Gives the same result as ``sympy.diff`` but
+    never builds ``Subs`` objects for functions of functions of t (e.g. a
+    coefficient h(H_eff(t), t)), which made ``diff`` slow."""
+    expr = sp.sympify(expr)
+    undef = expr.atoms(sp.core.function.AppliedUndef)
+    if any(time in u.args and u.args != (time,) for u in undef):
+        # h(f(t), t): sympy's Derivative(..., t) would mean the total derivative, so
+        # the explicit slot needs Subs; leave that to sympy
+        return sp.diff(expr, time)
+    derivs = sorted((d for d in expr.atoms(sp.Derivative)
+                     if d.variables == (time,) * len(d.variables) and d.expr.args == (time,)),
+                    key=sp.default_sort_key)
+    funcs = sorted((f for f in undef if f.args == (time,)),
+                   key=sp.default_sort_key)
+    if not derivs and not funcs:
+        return sp.diff(expr, time)
+    names = {x: sp.Dummy() for x in [*derivs, *funcs]}
+    plain = expr.xreplace({d: names[d] for d in derivs}).xreplace({f: names[f] for f in funcs})
+    out = sp.diff(plain, time)
+    for x, s in names.items():
+        out += sp.diff(plain, s) * sp.Derivative(x, time).doit()
+    back = {s: x for x, s in names.items()}
+    return out.xreplace(back)
