@@ -79,6 +79,13 @@ PRINTED: dict[str, Printed] = {
         kind="vector",
         reading="M0 = -dH0/dH_ext = gamma sum_i S_i, written per component.",
     ),
+    "7": Printed(
+        lhs=tuple(sp.Symbol(f"M_0_{ax}") for ax in "xyz"),
+        rhs=tuple(gamma / V * sp.Trace(mat("rho_0") * mat(f"Ssum_{ax}")) for ax in "xyz"),
+        kind="numeric identity",
+        reading="Ssum_a stands for sum_i S_i^a: the trace is linear, so the sum of traces is the "
+        "trace of the sum.",
+    ),
     "8": Printed(
         lhs=_two_index(lambda a, b: Commutator(_M0[a], _M0[b])),
         rhs=_two_index(

@@ -17,7 +17,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from symmag.algebra import M0, M0_vector, Op, S, commutator, cross, dot, levi_civita, site_sum
-from symmag.conventions import gamma, gamma_abs, hbar, t
+from symmag.conventions import V, gamma, gamma_abs, hbar, t
 from symmag.derivation import Derivation, Derived, Equal, NumericEqual, Step
 from symmag.dimensions import TABLE, E, T
 from symmag.fields import H_eff, magnetic_moment
@@ -31,6 +31,7 @@ DIMENSIONS = {
     **TABLE,
     "drho_dt": 1 / T, "rho": sp.S.One, "drho_0_dt": 1 / T, "dI0_dt": E, "I0_t": E * T,
     "I0_t0": E * T, "U_t_t0": sp.S.One, "U_t0_t": sp.S.One, "Texp_plus": sp.S.One,
+    "M_0": TABLE["M"], "Ssum": E * T,
 }
 
 # numeric set-up shared by the numeric steps (see module docstring)
@@ -114,7 +115,10 @@ def eq7():
     lhs = [np.trace(rho @ system.collective(c)) / vol for c in range(3)]
     rhs = [GAMMA_NUM / vol * sum(np.trace(rho @ system.site(i, c)) for i in range(3))
            for c in range(3)]
-    return NumericEqual(lhs, rhs, 1e-12, "3 sites of spin 1, random density matrix, V = 2.5")
+    values = {gamma: GAMMA_NUM, V: vol, mat("rho_0"): rho,
+              **{sp.Symbol(f"M_0_{ax}"): lhs[c] for c, ax in enumerate("xyz")},
+              **{mat(f"Ssum_{ax}"): sum(system.site(i, c) for i in range(3)) for c, ax in enumerate("xyz")}}
+    return NumericEqual(lhs, rhs, 1e-12, "3 sites of spin 1, random density matrix, V = 2.5", values)
 
 
 def eq11_powers():
@@ -249,7 +253,7 @@ DERIVATION = Derivation(
             conventions=("field-derivative", "gamma-sign-open"),
         ),
         Step(
-            id="zeeman-magnetization", equation="7", claim=eq7,
+            id="zeeman-magnetization", equation="7", printed="7", claim=eq7,
             statement="M0 = <M0>_0 = (gamma/V) sum_i Tr{rho0 S_i}: (5) applied to (6), by "
             "linearity of the trace; evaluated on explicit matrices.",
             conventions=("average-per-volume",),

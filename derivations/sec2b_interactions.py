@@ -45,7 +45,10 @@ DIMENSIONS = {
     "U_t_t0": sp.S.One, "M0_int": E / H, "MI_int": E / H, "MI": E / H, "dMI_int_dt": E / (H * T),
     "dMI_dt": E / (H * T), "DI": E / (H * T), "dM0_int_dt": E / (H * T), "dM_dt": M_DIM / T,
     "MhatI": E / H, "DhatI": E / (H * T), "Dhat": E / (H * T), "dMhatI_dt": E / (H * T),
-    "I": E * T, "Z": sp.S.One,
+    "I": E * T, "Z": sp.S.One, "s": sp.S.One, "f": sp.S.One,
+    # generic coefficients: lambda H_I is an energy, M0 carries E/H per factor
+    **{"h_" + "".join(w): H for w in ("x", "y", "z")},
+    **{"h_" + a + b: H**2 / E for a, b in itertools.combinations_with_replacement("xyz", 2)},
 }
 
 # -- the generic interaction (operator-algebra steps) --------------------------------------
