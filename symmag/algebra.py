@@ -121,6 +121,13 @@ def _normalise(c: sp.Expr) -> sp.Expr:
     return _expand_rational(c)
 
 
+def _product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """Expanded a*b for expanded a and b: only a sum needs distributing."""
+    if a.is_Add or b.is_Add:
+        return _normalise(a * b)
+    return a * b
+
+
 def _expand_rational(e: sp.Expr) -> sp.Expr:
     if e.is_Add:
         return sp.Add(*[_expand_rational(a) for a in e.args])
@@ -196,14 +203,15 @@ class Op:
         if not isinstance(other, Op):
             other = sp.sympify(other, strict=True)
             if other.is_commutative:
-                return Op({k: c * other for k, c in self.terms.items()})
+                return Op._from_canonical({k: _product(c, other) for k, c in self.terms.items()})
             other = Op.coerce(other)
         acc: dict[Key, list] = defaultdict(list)
         for k1, c1 in self.terms.items():
             for k2, c2 in other.terms.items():
+                c12 = _product(c1, c2)
                 for k, c in mul_keys(k1, k2):
-                    acc[k].append(c1 * c2 * c)
-        return Op({k: sp.Add(*cs) for k, cs in acc.items()})
+                    acc[k].append(_product(c12, c))
+        return Op._from_canonical({k: sp.Add(*cs) for k, cs in acc.items()})
 
     def __rmul__(self, other) -> Op:
         return Op.coerce(other) * self

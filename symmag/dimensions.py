@@ -83,11 +83,37 @@ class DimensionUnknown(ValueError):
     """An expression the dimension rules do not cover (not an inconsistency)."""
 
 
-def _fmt(d: sp.Expr) -> str:
-    return "1" if d == 1 else str(d)
+Vec = tuple  # exponents of (E, T, H, L3): dimensions multiply by adding them
+_BASE = (E, T, H, L3)
+_ONE_VEC: Vec = (0, 0, 0, 0)
 
 
-def _lookup(name: str, table: Mapping[str, sp.Expr]) -> sp.Expr:
+def _vec(d: sp.Expr) -> Vec:
+    powers = sp.sympify(d).as_powers_dict()
+    return tuple(sp.Rational(powers.get(b, 0)) for b in _BASE)
+
+
+def _expr(v: Vec) -> sp.Expr:
+    return sp.Mul(*(b**p for b, p in zip(_BASE, v)))
+
+
+def _fmt(v: Vec) -> str:
+    return "1" if v == _ONE_VEC else str(_expr(v))
+
+
+def _add(u: Vec, v: Vec) -> Vec:
+    return tuple(a + b for a, b in zip(u, v))
+
+
+def _scale(u: Vec, k) -> Vec:
+    return tuple(a * k for a in u)
+
+
+def _vec_table(table: Mapping[str, sp.Expr]) -> dict[str, Vec]:
+    return {k: _vec(v) for k, v in table.items()}
+
+
+def _lookup(name: str, table: Mapping[str, Vec]) -> Vec:
     if name in table:
         return table[name]
     base = re.sub(r"_(x|y|z)$", "", name)
@@ -95,94 +121,89 @@ def _lookup(name: str, table: Mapping[str, sp.Expr]) -> sp.Expr:
         return table[base]
     m = re.fullmatch(r"(m|G)0?\^([xyz]+)", name)  # correlation symbols of symmag.expectation
     if m:
-        return M_DIM if m.group(1) == "m" else (E / H) ** len(m.group(2)) / L3
+        return _vec(M_DIM) if m.group(1) == "m" else _vec((E / H) ** len(m.group(2)) / L3)
     raise DimensionUnknown(f"no dimension known for {name!r}; add it to the table")
 
 
 def dimension(expr, table: Mapping[str, sp.Expr] | None = None) -> sp.Expr:
     """The dimension of ``expr`` (SymPy expression, operator or Op)."""
+    return _expr(_dimension(expr, _vec_table(TABLE if table is None else table)))
+
+
+def _dimension(expr, vt: Mapping[str, Vec]) -> Vec:
     from .algebra import Op
 
-    table = TABLE if table is None else table
     if isinstance(expr, Op):
-        return _op_dimension(expr, table)
-    return _dim(sp.sympify(expr), table)
+        return _op_dimension(expr, vt)
+    return _dim(sp.sympify(expr), vt)
 
 
-def _op_dimension(op, table) -> sp.Expr:
-    dims = {}
+_OPERATOR_VECS = {k: _vec(v) for k, v in OPERATOR_DIMENSIONS.items()}
+
+
+def _op_dimension(op, vt) -> Vec:
+    dims: dict[Vec, object] = {}
     for k, c in op.terms.items():
-        d = _dim(c, table) * _key_dimension(k)
-        dims.setdefault(sp.powsimp(d, force=True), k)
+        dims.setdefault(_add(_dim(c, vt), _key_dimension(k)), k)
     if not dims:
-        return ONE  # zero carries any dimension
+        return _ONE_VEC  # zero carries any dimension
     if len(dims) > 1:
         raise DimensionError("operator terms of different dimensions: " + ", ".join(map(_fmt, dims)))
     return next(iter(dims))
 
 
-def _key_dimension(k) -> sp.Expr:
+def _key_dimension(k) -> Vec:
     if not k:
-        return ONE
+        return _ONE_VEC
     if k[0] == "M":
-        return (E / H) ** len(k[1])
+        return _scale(_OPERATOR_VECS["Moment"], len(k[1]))
     n = sum(len(w) for _, w in k[1]) + sum(len(w) for w in k[2])
-    return (E * T) ** n
+    return _scale(_OPERATOR_VECS["Spin"], n)
 
 
-def _same(dims: list[sp.Expr], what: sp.Expr) -> sp.Expr:
-    uniq = []
-    for d in dims:
-        d = sp.powsimp(d, force=True)
-        if d not in uniq:
-            uniq.append(d)
-    if len(uniq) > 1:
-        raise DimensionError(f"terms of {what} have dimensions " + " vs ".join(map(_fmt, uniq)))
-    return uniq[0] if uniq else ONE
-
-
-def _dim(e: sp.Basic, table) -> sp.Expr:
+def _dim(e: sp.Basic, vt) -> Vec:
     from sympy.physics.quantum import AntiCommutator, Commutator, Dagger
 
     if e.is_Number or e in (sp.I, sp.pi, sp.E):
-        return ONE
-    if type(e).__name__ in OPERATOR_DIMENSIONS:
-        return OPERATOR_DIMENSIONS[type(e).__name__]
+        return _ONE_VEC
+    if type(e).__name__ in _OPERATOR_VECS:
+        return _OPERATOR_VECS[type(e).__name__]
     if isinstance(e, sp.Symbol):
-        return _lookup(e.name, table)
+        return _lookup(e.name, vt)
     if isinstance(e, AppliedUndef):
-        return _lookup(e.func.__name__, table)
+        return _lookup(e.func.__name__, vt)
     if isinstance(e, sp.MatrixSymbol):
-        return _lookup(str(e.args[0]), table)
+        return _lookup(str(e.args[0]), vt)
     if isinstance(e, sp.Add):
-        return _same([_dim(a, table) for a in e.args], e)
-    if isinstance(e, (sp.Mul, sp.MatMul)):
-        out = ONE
+        dims = {_dim(a, vt) for a in e.args}
+        if len(dims) > 1:
+            raise DimensionError(f"terms of {e} have dimensions " + " vs ".join(map(_fmt, sorted(dims))))
+        return dims.pop()
+    if isinstance(e, (sp.Mul, sp.MatMul, Commutator, AntiCommutator)):
+        out = _ONE_VEC
         for a in e.args:
-            out *= _dim(a, table)
-        return sp.powsimp(out, force=True)
-    if isinstance(e, sp.Pow):
-        if _dim(e.exp, table) != 1:
-            raise DimensionError(f"exponent of {e} is not dimensionless")
-        return _dim(e.base, table) ** e.exp
-    if isinstance(e, sp.Derivative):
-        out = _dim(e.expr, table)
-        for v, n in e.variable_count:
-            out /= _dim(v, table) ** n
+            out = _add(out, _dim(a, vt))
         return out
-    if isinstance(e, (Commutator, AntiCommutator)):
-        return _dim(e.args[0], table) * _dim(e.args[1], table)
+    if isinstance(e, sp.Pow):
+        if _dim(e.exp, vt) != _ONE_VEC:
+            raise DimensionError(f"exponent of {e} is not dimensionless")
+        return _scale(_dim(e.base, vt), e.exp)
+    if isinstance(e, sp.Derivative):
+        out = _dim(e.expr, vt)
+        for v, n in e.variable_count:
+            out = _add(out, _scale(_dim(v, vt), -n))
+        return out
     if isinstance(e, (sp.Sum, Dagger, sp.Trace)):
-        return _dim(e.args[0], table)
+        return _dim(e.args[0], vt)
     if isinstance(e, sp.Function):
         for a in e.args:
-            if _dim(a, table) != 1:
+            if _dim(a, vt) != _ONE_VEC:
                 raise DimensionError(f"argument of {e.func.__name__} is not dimensionless: {a}")
-        return ONE
+        return _ONE_VEC
     if isinstance(e, sp.Integral):
-        out = _dim(e.function, table)
+        out = _dim(e.function, vt)
         for lim in e.limits:
-            out *= _dim(lim[0], table)
+            out = _add(out, _dim(lim[0], vt))
         return out
     raise DimensionUnknown(f"no dimension rule for {type(e).__name__}: {e}")
 
@@ -191,11 +212,12 @@ def check_relation(lhs, rhs, table: Mapping[str, sp.Expr] | None = None) -> str:
     """Dimension of a relation, componentwise; raises when a side or component disagrees."""
     from .derivation import _components
 
+    vt = _vec_table(TABLE if table is None else table)
     ls, rs = _components(lhs), _components(rhs)
-    seen = []
+    seen: list[Vec] = []
     for a, b in zip(ls, rs):
-        da, db = _nonzero_dim(a, table), _nonzero_dim(b, table)
-        if da is not None and db is not None and sp.powsimp(da / db, force=True) != 1:
+        da, db = _nonzero_dim(a, vt), _nonzero_dim(b, vt)
+        if da is not None and db is not None and da != db:
             raise DimensionError(f"lhs has dimension {_fmt(da)}, rhs {_fmt(db)}")
         d = da if da is not None else db
         if d is not None and d not in seen:
@@ -203,11 +225,11 @@ def check_relation(lhs, rhs, table: Mapping[str, sp.Expr] | None = None) -> str:
     return ", ".join(_fmt(d) for d in seen) or "0"
 
 
-def _nonzero_dim(x, table):
+def _nonzero_dim(x, vt):
     from .algebra import Op
 
     if isinstance(x, Op) and x.is_zero():
         return None
     if isinstance(x, sp.ZeroMatrix) or (not isinstance(x, Op) and sp.sympify(x) == 0):
         return None
-    return dimension(x, table)
+    return _dimension(x, vt)

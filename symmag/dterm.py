@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -45,8 +46,17 @@ class DTerm:
     moment_interaction_rate: Vector  # dM_I/dt, explicit time dependence (chain rule)
     d_interaction: Vector  # D_I (26)
     d_operator: Vector  # the operator averaged in (30)
-    d: tuple[sp.Expr, sp.Expr, sp.Expr] | None  # <d_operator>, when the expectation map applies
+    label: str = ""  # "" for <.>, "0" for <.>_0
     conventions: tuple[str, ...] = CONVENTIONS
+
+    @cached_property
+    def d(self) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
+        """D = <d_operator> in correlation symbols; None for per-site operators,
+        which have no named correlation symbols yet."""
+        try:
+            return tuple(expectation(x, self.label) for x in self.d_operator)  # type: ignore[return-value]
+        except SymmagInputError:
+            return None
 
 
 def zeeman_hamiltonian(field: Sequence[sp.Expr] = H_eff) -> Op:
@@ -87,8 +97,4 @@ def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
     d_i = d_interaction(m_i, field)
     rate = tuple(x.map_coefficients(lambda c: total_time_derivative(c, time)) for x in m_i)
     d_op = tuple(commutator(m[a], lam_hi) / (sp.I * hbar) + rate[a] + d_i[a] for a in range(3))
-    try:
-        d = tuple(expectation(x, label) for x in d_op)
-    except SymmagInputError:
-        d = None  # per-site operators: no named correlation symbols yet
-    return DTerm(lam_hi, h0, m_i, m, rate, d_i, d_op, d)  # type: ignore[arg-type]
+    return DTerm(lam_hi, h0, m_i, m, rate, d_i, d_op, label)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from functools import cache
 
 import sympy as sp
 
-from .algebra import UNIT_COLLECTIVE, Op, Word, pbw
+from .algebra import UNIT_COLLECTIVE, Op, Word, _normalise, pbw
 from .conventions import AXES, V
 from .errors import SymmagInputError
 
@@ -113,7 +113,7 @@ def expectation(op, label: str = "") -> sp.Expr:
             )
         for w, cw in weyl_decomposition(k[1]):
             total.append(c * cw * _average_of_symmetrized(w, label))
-    return sp.expand(sp.Add(*total))
+    return _normalise(sp.Add(*total))
 
 
 def paper_G3(a: int, b: int, c: int, label: str = "") -> sp.Expr:
