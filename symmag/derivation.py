@@ -153,7 +153,13 @@ def _difference(lhs, rhs, representation, bind: Mapping | None = None) -> tuple[
                 d = represent(d, representation)
             diffs.append(d)
         return diffs, "operator-algebra"
-    return [sp.sympify(a) - sp.sympify(b) for a, b in zip(ls, rs)], "sympy"
+    def c_number(x):
+        x = sp.sympify(x)
+        if bind:  # placeholders of a printed form (e.g. M_p(t) for sqrt(M_x^2 + M_y^2))
+            x = x.xreplace({k: v for k, v in bind.items() if not isinstance(v, Op)}).doit()
+        return x
+
+    return [c_number(a) - c_number(b) for a, b in zip(ls, rs)], "sympy"
 
 
 def _residual_latex(diffs: list) -> str | None:
@@ -165,6 +171,8 @@ def _residual_latex(diffs: list) -> str | None:
                 parts.append((n, left.latex()))
         else:
             s = sp.simplify(d)
+            if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.sin, sp.cos, sp.tan):
+                s = sp.simplify(d.rewrite(sp.exp))  # hyperbolic identities simplify in exponentials
             if s != 0:
                 parts.append((n, latex(s)))
     if not parts:
@@ -294,8 +302,11 @@ class Step:
     representation: Representation | None = None
     reason: str = ""  # why a printed form differs, or why unchecked
     statement: str = ""  # one line: what the step shows
-    #: operators that the printed form's noncommutative symbols stand for (e.g. M-hat)
+    #: what the printed form's placeholders stand for: operators (e.g. M-hat) or
+    #: c-number expressions (e.g. M_p(t) -> sqrt(M_x^2 + M_y^2))
     bind: Callable[[], Mapping] | None = None
+    #: for a printed equation with several relations (tuples), the one this step derives
+    part: int | None = None
 
     def __post_init__(self):
         if self.kind not in ("claim", "definition", "unchecked"):
@@ -411,6 +422,9 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
                 f"step {step.id} names printed equation {step.printed!r}, which PRINTED lacks"
             )
         printed_entry = table[step.printed]
+        if step.part is not None:
+            printed_entry = Printed(lhs=printed_entry.lhs[step.part], rhs=printed_entry.rhs[step.part],
+                                    kind=printed_entry.kind, reading=printed_entry.reading)
     dims = derivation.dimensions
     base = dict(
         id=step.id,
