@@ -45,6 +45,22 @@ def _mat_cross(u, v) -> tuple:
 
 
 _H_ext = tuple(sp.Symbol(f"H_ext_{ax}", real=True) for ax in "xyz")
+alpha, lam0, alpha0 = sp.symbols("alpha lambda0 alpha0", real=True)
+H_z, omega0, t0, d_init = sp.symbols("H_z omega0 t0 d", real=True)
+M_mag = sp.Symbol("M", positive=True)  # the magnitude of M, constant in Sec. III A
+M_p, M_zf = sp.Function("M_p", real=True)(t), sp.Function("M_z", real=True)(t)
+phi_dot = sp.Symbol("phidot", real=True)
+
+
+def _m0avg() -> tuple:
+    """<M0> as symmag's correlation symbols m^a."""
+    from symmag.expectation import moment_average
+
+    return moment_average()
+
+
+def _m2():
+    return sum(x**2 for x in vector_function("M"))
 _M = vector_function("M")
 _D = tuple(sp.Symbol(f"D_{ax}", real=True) for ax in "xyz")
 
@@ -217,4 +233,87 @@ PRINTED: dict[str, Printed] = {
         reading="D = <d-hat> is compared inside the (linear) average; M-hat, H_I, dM-hat_I/dt and "
         "D-hat_I stand for the operators of the interaction at hand.",
     ),
+    # ---- Sec. III A: radiation-spin interaction ---------------------------------------
+    "31": Printed(
+        lhs=lam * sp.Symbol("H_I", commutative=False),
+        rhs=-gamma * sp.Sum(sum(Spin(a, _i) * sp.Symbol(f"Hdr_{ax}", real=True)
+                                for a, ax in enumerate("xyz")), (_i, 1, N)),
+        kind="definition",
+        reading="Hdr is the dissipative radiation field of (32).",
+    ),
+    "32": Printed(
+        lhs=tuple(sp.Symbol(f"Hdr_{ax}", real=True) for ax in "xyz"),
+        rhs=tuple(lam * (cross(_M, H_eff)[a] - alpha * _m2() * H_eff[a]) for a in range(3)),
+        kind="definition",
+        reading="M x H_eff with M the c-number magnetization vector; M^2 = M . M.",
+    ),
+    "33": Printed(
+        lhs=_nc_vector("MhatId"),
+        rhs=tuple(-lam * (alpha * _m2() * _M0[a] - cross(_M0, _M)[a]) for a in range(3)),
+        kind="operator identity",
+    ),
+    "34": Printed(
+        lhs=tuple(_M),
+        rhs=tuple((1 - lam * alpha * _m2()) * _m0avg()[a] + lam * cross(_m0avg(), _M)[a]
+                  for a in range(3)),
+        kind="vector equation",
+        reading="<M0> is written with symmag's symbols m^a = <M0^a>.",
+    ),
+    "35": Printed(
+        lhs=(cross(_m0avg(), _M), cross(_m0avg(), _M)),
+        rhs=(tuple(lam * cross(_m0avg(), cross(_m0avg(), _M))[a] for a in range(3)),
+             tuple(lam * sum(x**2 for x in _m0avg()) * ((1 - lam * alpha * _m2()) * _m0avg()[a] - _M[a])
+                   for a in range(3))),
+        kind="chain",
+        reading="M0 x M0 x M is M0 x (M0 x M); <M0>^2 is |<M0>|^2.",
+    ),
+    "36": Printed(lhs=_m0avg(), rhs=tuple(x / (1 - lam * alpha * _m2()) for x in _M),
+                  kind="vector equation"),
+    "37": Printed(
+        lhs=(tuple(sp.Symbol(f"DIavg_{ax}", real=True) for ax in "xyz"),
+             tuple(sp.Symbol(f"DIavg_{ax}", real=True) for ax in "xyz")),
+        rhs=(tuple(-sp.Symbol(f"Cavg_{ax}", real=True) for ax in "xyz"),
+             tuple(-gamma * lam / (1 - lam * alpha * _m2()) * cross(_M, cross(_M, H_eff))[a]
+                   for a in range(3))),
+        kind="chain",
+        reading="DIavg = <D_I>, Cavg = lambda <(1/(i hbar))[M, H_I]>; M x M x H_eff is "
+        "M x (M x H_eff).",
+    ),
+    "38": Printed(lhs=tuple(_D), rhs=tuple(alpha * cross(_M, [sp.Derivative(x, t) for x in _M])[a]
+                                           for a in range(3)), kind="vector equation"),
+    "39": Printed(lhs=alpha, rhs=lam / (1 - lam * alpha * _m2()), kind="relation"),
+    "40": Printed(lhs=lam0, rhs=alpha0 / (1 + alpha0**2), kind="relation",
+                  reading="lambda0 = lambda M and alpha0 = alpha M with M the magnitude."),
+    "41": Printed(
+        lhs=tuple(sp.Derivative(x, t) for x in _M),
+        rhs=tuple(-gamma_abs * cross(_M, [(1 - lam * alpha * _m2()) * H_eff[b]
+                                          + lam * cross(_M, H_eff)[b] for b in range(3)])[a]
+                  for a in range(3)),
+        kind="vector ODE",
+    ),
+    "42": Printed(lhs=sp.Derivative(M_p**2, t), rhs=-2 * lam * omega0 * M_zf * M_p**2,
+                  kind="ODE", reading="M2\\np is M_p^2; omega0 = |gamma| H_z."),
+    "43": Printed(lhs=sp.Derivative(M_zf, t), rhs=lam * omega0 * M_p, kind="ODE",
+                  reading="as extracted: lambda omega0 M_p, with no exponent on M_p."),
+    "44": Printed(
+        lhs=M_zf,
+        rhs=M_mag * (sp.tanh(lam0 * omega0 * (t - t0)) + d_init)
+        / (1 + d_init * sp.tanh(lam0 * omega0 * (t - t0))),
+        kind="solution",
+    ),
+    "45": Printed(
+        lhs=M_p,
+        rhs=M_mag * sp.sqrt(1 - d_init**2) / sp.cosh(lam0 * omega0 * (t - t0))
+        / (1 + d_init * sp.tanh(lam0 * omega0 * (t - t0))),
+        kind="solution",
+    ),
+    # prose claims of Sec. III A (no equation number), keyed by the claim
+    "prose:relaxation-time": Printed(lhs=sp.Symbol("tau", positive=True), rhs=1 / (lam0 * omega0),
+                                     kind="prose", reading="'the relaxation characteristic time "
+                                     "tau is 1/(lambda0 omega0)'."),
+    "prose:relaxed-state": Printed(lhs=sp.Symbol("M_z_inf"), rhs=M_mag, kind="prose",
+                                   reading="'In the limit t -> oo, M_z tends to M'."),
+    "prose:precession-frequency": Printed(lhs=phi_dot, rhs=omega0, kind="prose",
+                                          reading="'omega0 = |gamma| H_z is the frequency of "
+                                          "magnetization precession' (below (43))."),
 }

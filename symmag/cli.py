@@ -39,6 +39,25 @@ def _module_derivations(module, origin: str) -> list[Derivation]:
     return found
 
 
+def _import_path(path: Path):
+    """Import a module file; inside a package (e.g. derivations/), by its dotted
+    name, so that its relative imports work."""
+    path = path.resolve()
+    parts = [path.stem]
+    parent = path.parent
+    while (parent / "__init__.py").is_file():
+        parts.insert(0, parent.name)
+        parent = parent.parent
+    if len(parts) > 1:
+        if str(parent) not in sys.path:
+            sys.path.insert(0, str(parent))
+        return importlib.import_module(".".join(parts))
+    spec = importlib.util.spec_from_file_location(f"symmag_user_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def discover(paths: Sequence[str] = ()) -> list[Derivation]:
     """Derivations of the given module files, or of the ``derivations`` package."""
     out: list[Derivation] = []
@@ -49,11 +68,8 @@ def discover(paths: Sequence[str] = ()) -> list[Derivation]:
                 raise SymmagInputError(f"no such file: {p}")
             if path.suffix != ".py":
                 raise SymmagInputError(f"not a Python module: {p}")
-            name = f"symmag_user_{path.stem}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
             try:
-                spec.loader.exec_module(module)
+                module = _import_path(path)
             except SymmagInputError:
                 raise
             except Exception as exc:

@@ -170,7 +170,9 @@ def _residual_latex(diffs: list) -> str | None:
             if not left.is_zero():
                 parts.append((n, left.latex()))
         else:
-            s = sp.simplify(d)
+            s = sp.cancel(sp.expand(d))  # exact for rational functions, far cheaper than simplify
+            if s != 0:
+                s = sp.simplify(d)
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.sin, sp.cos, sp.tan):
                 s = sp.simplify(d.rewrite(sp.exp))  # hyperbolic identities simplify in exponentials
             if s != 0:
