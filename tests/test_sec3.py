@@ -1,0 +1,50 @@
+"""Sec. III as `symmag check` reports it."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+import derivations.printed as printed
+from derivations import sec3a_rsi
+from symmag.derivation import Printed
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {r.id: r for r in sec3a_rsi.DERIVATION.run()}
+
+
+def status(step_id: str) -> str:
+    return next(r.status for r in sec3a_rsi.DERIVATION.run() if r.id == step_id)
+
+
+def test_equations_31_to_45_listed_none_failed(results):
+    assert {str(n) for n in range(31, 46)} <= {r.equation for r in results.values()}
+    assert not [r.id for r in results.values() if r.status == "failed"]
+
+
+def test_prose_claims_have_steps(results):
+    for step_id in ("parallel-derived", "magnitude-conserved", "relaxation-time", "relaxed-state",
+                    "antiparallel-equilibrium", "precession-frequency", "azimuth"):
+        assert results[step_id].status in ("verified", "erratum")
+
+
+def test_cancellation_is_conditional_on_39(results):
+    r = results["cancellation"]
+    assert r.status == "erratum" and "(39)" in r.detail
+
+
+@pytest.mark.parametrize("key, step_id", [("40", "dimensionless-relation"), ("36", "moment-average"),
+                                          ("39", "damping-relation")])
+def test_perturbed_printed_flips(monkeypatch, key, step_id):
+    p = printed.PRINTED[key]
+    wrong = tuple(2 * x for x in p.rhs) if isinstance(p.rhs, tuple) else 2 * p.rhs
+    monkeypatch.setitem(printed.PRINTED, key, Printed(lhs=p.lhs, rhs=wrong))
+    assert status(step_id) == "erratum"
+
+
+def test_broken_derivation_fails(monkeypatch):
+    real = sec3a_rsi.lambda_from_39
+    monkeypatch.setattr(sec3a_rsi, "lambda_from_39", lambda: real() * (1 + sp.Symbol("alpha") ** 2))
+    assert status("gilbert-term") == "failed"
