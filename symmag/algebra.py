@@ -100,7 +100,8 @@ def pbw(word: Word) -> tuple[tuple[Word, int, int], ...]:
 
 
 def _sym_key(s: sp.Symbol) -> tuple:
-    return (s.name, getattr(s, "dummy_index", 0) or 0)
+    # a full tie-break: two symbols may share a name and differ in assumptions
+    return (s.name, getattr(s, "dummy_index", 0) or 0, tuple(sorted(s.assumptions0.items())))
 
 
 def site_key(free: dict, bound: Iterable[Word]) -> Key:
@@ -503,7 +504,7 @@ def M0(a: int | str) -> Op:
 def S(site: sp.Symbol | str, a: int | str) -> Op:
     """Component a of the spin at ``site`` (a SymPy symbol, e.g. ``i``)."""
     if isinstance(site, str):
-        site = sp.Symbol(site, integer=True, positive=True)
+        site = sp.Symbol(site)  # the same symbol as sympy.Symbol("i") in user code
     if not isinstance(site, sp.Symbol):
         raise TypeError(f"a site must be a SymPy symbol, got {site!r}")
     return Op({("S", ((site, (_axis(a),)),), ()): sp.S.One})

@@ -118,7 +118,7 @@ class _Parser:
             if skind != "name":
                 raise SymmagInputError(f"a site must be a name, got {site!r}")
             self.take("]")
-            return algebra.S(sp.Symbol(site, integer=True, positive=True), val[1])
+            return algebra.S(sp.Symbol(site), val[1])
         if kind == "name":
             if self.peek()[1] == "(":
                 raise SymmagInputError(f"function {val}(...) is not allowed: operators enter polynomially")
