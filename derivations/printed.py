@@ -31,6 +31,10 @@ def mat(name: str) -> sp.MatrixSymbol:
     return sp.MatrixSymbol(name, _n, _n)
 
 
+def dot_(u, v):
+    return sum(a * b for a, b in zip(u, v))
+
+
 def comm(a, b):
     return a * b - b * a
 
@@ -50,6 +54,10 @@ H_z, omega0, t0, d_init = sp.symbols("H_z omega0 t0 d", real=True)
 M_mag = sp.Symbol("M", positive=True)  # the magnitude of M, constant in Sec. III A
 M_p, M_zf = sp.Function("M_p", real=True)(t), sp.Function("M_z", real=True)(t)
 phi_dot = sp.Symbol("phidot", real=True)
+# the extraction prints both barred parameters of Sec. III B as lambda0; they are two
+# different parameters: lb46 in (46)-(48) and lb49 in (49)-(52)
+lb46, lb49 = sp.symbols("lambdabar46 lambdabar49", real=True)
+kappa = sp.Symbol("kappa", real=True)
 
 
 def _m0avg() -> tuple:
@@ -316,4 +324,56 @@ PRINTED: dict[str, Printed] = {
     "prose:precession-frequency": Printed(lhs=phi_dot, rhs=omega0, kind="prose",
                                           reading="'omega0 = |gamma| H_z is the frequency of "
                                           "magnetization precession' (below (43))."),
+    # ---- Sec. III B: general radiation field -----------------------------------------
+    "46": Printed(
+        lhs=tuple(sp.Symbol(f"Hdr46_{ax}", real=True) for ax in "xyz"),
+        rhs=tuple(sp.Symbol(f"Hdr_{ax}", real=True) - lb46 * H_eff[a] for a, ax in enumerate("xyz")),
+        kind="definition",
+        reading="the barred lambda0 of (46) (extracted as lambda0) is named lambdabar46; dimensionless.",
+    ),
+    "47": Printed(lhs=sp.Symbol("omega", real=True), rhs=omega0 * (1 - lb46), kind="relation",
+                  reading="omega0 -> omega = omega0 (1 - lambdabar46): omega is |gamma| times the "
+                  "magnitude of the rescaled field, held as the definition of omega."),
+    "48": Printed(lhs=sp.Symbol("lambda0_46", real=True), rhs=lam0 / (1 - lb46), kind="relation",
+                  reading="lambda0 -> lambda0/(1 - lambdabar46); the second lambda0 of the "
+                  "extraction is the unbarred radiation parameter."),
+    "49": Printed(
+        lhs=tuple(sp.Symbol(f"Hdr49_{ax}", real=True) for ax in "xyz"),
+        rhs=tuple(sp.Symbol(f"Hdr_{ax}", real=True) + lb49 / M_mag * cross(_M, H_eff)[a]
+                  for a, ax in enumerate("xyz")),
+        kind="definition",
+        reading="the barred lambda0 of (49) is named lambdabar49. Read dimensionally: M x H_eff "
+        "carries [M][H], so the added torque is (lambdabar49/M) M x H_eff, i.e. lambdabar = "
+        "lambdabar49/M with lambdabar49 dimensionless -- consistent with (50).",
+    ),
+    "50": Printed(lhs=sp.Symbol("lambda0_49", real=True), rhs=lam0 + lb49, kind="relation"),
+    "51": Printed(lhs=sp.Symbol("alpha0_49", real=True), rhs=lam0 / (lam0 + lb49) * alpha0,
+                  kind="relation"),
+    "52": Printed(lhs=sp.Symbol("taubar", positive=True),
+                  rhs=sp.Symbol("tau", positive=True) / (1 + lb49 / lam0), kind="relation",
+                  reading="tau -> taubar = tau (1 + lambdabar49/lambda0)^-1."),
+    "53": Printed(
+        lhs=tuple(sp.Symbol(f"Hnr_{ax}", real=True) for ax in "xyz"),
+        rhs=tuple(kappa * lam * _M[a] / M_mag * dot_(_M, H_eff) for a in range(3)),
+        kind="definition",
+        reading="M/M is the unit vector along M (M its magnitude).",
+    ),
+    "54": Printed(
+        lhs=_nc_vector("MhatIn"),
+        rhs=tuple(kappa * lam * _M[a] / M_mag * sum(_M0[b] * _M[b] for b in range(3))
+                  for a in range(3)),
+        kind="operator identity",
+    ),
+    "55": Printed(lhs=_m0avg(), rhs=tuple(x / (1 - lam * (alpha * M_mag + kappa) * M_mag) for x in _M),
+                  kind="vector equation"),
+    "prose:reversal-46": Printed(lhs=sp.Symbol("lambdabar46_reversal"), rhs=sp.Integer(1),
+                                 kind="prose", reading="'For lambdabar0 > 1, the magnetization "
+                                 "vector turns upside down and the precession continues in an "
+                                 "opposite direction' (after (47)): the threshold is 1."),
+    "prose:damping-46": Printed(lhs=sp.Symbol("alpha0_46", real=True), rhs=alpha0, kind="prose",
+                                reading="'The magnetization damping is not affected by the "
+                                "additional field.'"),
+    "prose:relaxation-46": Printed(lhs=sp.Symbol("rate_46", real=True), rhs=lam0 * omega0,
+                                   kind="prose", reading="'the relaxation characteristic time "
+                                   "remains the same' (after (48))."),
 }

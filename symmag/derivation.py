@@ -131,7 +131,7 @@ def _components(x) -> list:
 def _is_operator(x) -> bool:
     if isinstance(x, Op):
         return True
-    return isinstance(x, sp.Basic) and not x.is_commutative
+    return isinstance(x, sp.Expr) and x.is_commutative is False
 
 
 def as_op(x, bind: Mapping | None = None) -> Op:
