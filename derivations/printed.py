@@ -376,4 +376,45 @@ PRINTED: dict[str, Printed] = {
     "prose:relaxation-46": Printed(lhs=sp.Symbol("rate_46", real=True), rhs=lam0 * omega0,
                                    kind="prose", reading="'the relaxation characteristic time "
                                    "remains the same' (after (48))."),
+    # ---- Sec. III C: magnetization algebra -------------------------------------------
+    "56": Printed(
+        lhs=_two_index(lambda a, b: Commutator(_nc_vector("Mhat")[a], _nc_vector("Mhat")[b])),
+        rhs=_two_index(lambda a, b: sp.Add(*(
+            sp.I * hbar * gamma * levi_civita(a, b, c)
+            * ((1 - lam * alpha * _m2()) * _nc_vector("Mhat")[c]
+               + lam * M_mag / kappa * _nc_vector("MhatIn")[c]) for c in range(3)))),
+        kind="operator identity",
+        reading="M-hat = M0 + M_I,d; the 1/kappa multiplies lambda M M_I,n^c (the extraction "
+        "splits the fraction over lines).",
+    ),
+    "57": Printed(
+        lhs=_two_index(lambda a, b: Commutator(_nc_vector("Mtot")[a], _nc_vector("Mtot")[b])),
+        rhs=_two_index(lambda a, b: sp.Add(*(
+            sp.I * hbar * gamma * levi_civita(a, b, c)
+            * ((1 - lam * alpha * _m2() + kappa * lam * M_mag) * _nc_vector("Mhat")[c]
+               + (lam * M_mag / kappa - 1 + lam * alpha * _m2()) * _nc_vector("MhatIn")[c])
+            for c in range(3)))),
+        kind="operator identity",
+    ),
+    "58": Printed(lhs=1 / kappa - kappa, rhs=2 / alpha0, kind="relation"),
+    "59": Printed(
+        lhs=(sp.Symbol("kappa_plus", real=True), sp.Symbol("kappa_minus", real=True)),
+        rhs=(-(1 - sp.sqrt(1 + alpha0**2)) / alpha0, -(1 + sp.sqrt(1 + alpha0**2)) / alpha0),
+        kind="relation",
+        reading="kappa_pm = -(1/alpha0)(1 -+ sqrt(1 + alpha0^2)): the upper sign gives kappa_plus.",
+    ),
+    "60": Printed(
+        lhs=_two_index(lambda a, b: Commutator(_nc_vector("Mtot")[a], _nc_vector("Mtot")[b])),
+        rhs=_two_index(lambda a, b: sp.Add(*(sp.I * hbar * sp.Symbol("gamma_tot", real=True)
+                                             * levi_civita(a, b, c) * _nc_vector("Mtot")[c]
+                                             for c in range(3)))),
+        kind="operator identity",
+    ),
+    "61": Printed(lhs=(sp.Symbol("gamma_tot_plus", real=True), sp.Symbol("gamma_tot_minus", real=True)),
+                  rhs=(gamma / sp.sqrt(1 + alpha0**2), -gamma / sp.sqrt(1 + alpha0**2)),
+                  kind="relation", reading="gamma_tot = +-gamma/sqrt(1 + alpha0^2), the sign (+) "
+                  "for kappa = kappa_plus and (-) for kappa_minus."),
+    "prose:kappa-signs": Printed(lhs=(sp.Symbol("sign_kappa_plus"), sp.Symbol("sign_kappa_minus")),
+                                 rhs=(sp.Integer(1), sp.Integer(-1)), kind="prose",
+                                 reading="'For 0 < alpha0 < 1, kappa_+ > 0 and kappa_- < 0.'"),
 }

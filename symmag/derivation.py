@@ -147,8 +147,11 @@ def _difference(lhs, rhs, representation, bind: Mapping | None = None) -> tuple[
         raise SymmagInputError(f"sides have {len(ls)} and {len(rs)} components")
     if any(_is_operator(x) for x in ls + rs):
         diffs = []
+        c_bind = {k: v for k, v in (bind or {}).items() if not isinstance(v, Op)}
         for a, b in zip(ls, rs):
             d = as_op(a, bind) - as_op(b, bind)
+            if c_bind:  # c-number placeholders in operator coefficients (e.g. M for |M|)
+                d = d.xreplace(c_bind)
             if representation is not None:
                 d = represent(d, representation)
             diffs.append(d)
