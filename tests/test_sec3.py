@@ -48,3 +48,39 @@ def test_broken_derivation_fails(monkeypatch):
     real = sec3a_rsi.lambda_from_39
     monkeypatch.setattr(sec3a_rsi, "lambda_from_39", lambda: real() * (1 + sp.Symbol("alpha") ** 2))
     assert status("gilbert-term") == "failed"
+
+
+@pytest.fixture(scope="module")
+def results_bc():
+    from derivations import sec3b_general_field, sec3c_algebra
+
+    out = {}
+    for d in (sec3b_general_field.DERIVATION, sec3c_algebra.DERIVATION):
+        out.update({r.id: r for r in d.run()})
+    return out
+
+
+def test_equations_46_to_61_listed_none_failed(results_bc):
+    assert {str(n) for n in range(46, 62)} <= {r.equation for r in results_bc.values()}
+    assert not [r.id for r in results_bc.values() if r.status == "failed"]
+
+
+def test_barred_parameters_are_named_apart():
+    from derivations.printed import lb46, lb49
+
+    assert lb46 != lb49
+    assert "lambdabar46" in printed.PRINTED["46"].reading
+    assert "lambdabar49" in printed.PRINTED["49"].reading
+
+
+def test_relaxation_time_52_matches_derivation(results_bc):
+    assert results_bc["extra-torque-relaxation-time"].status == "verified"
+
+
+def test_perturbed_59_flips(monkeypatch):
+    from derivations import sec3c_algebra
+
+    p = printed.PRINTED["59"]
+    swapped = Printed(lhs=p.lhs, rhs=(p.rhs[1], p.rhs[0]))  # kappa_+ and kappa_- exchanged
+    monkeypatch.setitem(printed.PRINTED, "59", swapped)
+    assert next(r.status for r in sec3c_algebra.DERIVATION.run() if r.id == "kappa-roots") == "erratum"
