@@ -96,10 +96,12 @@ class Reading:
 
 
 def _decompose(vec, basis) -> list[sp.Expr]:
-    cs = sp.symbols("c0:3")
-    eqs = [sp.cancel(conserve(vec[a] - sum(c * b[a] for c, b in zip(cs, basis)))) for a in range(3)]
-    (sol,) = sp.solve([sp.numer(sp.together(e)) for e in eqs], cs, dict=True)
-    return [sp.factor(sp.cancel(sol[c])) for c in cs]
+    """Coefficients of vec on an orthogonal basis (checked), by projection."""
+    for i in range(3):
+        for j in range(i + 1, 3):
+            if sp.cancel(conserve(dot(basis[i], basis[j]))) != 0:
+                raise ValueError("decomposition basis is not orthogonal")
+    return [sp.factor(sp.cancel(conserve(dot(vec, b)) / conserve(dot(b, b)))) for b in basis]
 
 
 @cache
