@@ -165,6 +165,14 @@ def _difference(lhs, rhs, representation, bind: Mapping | None = None) -> tuple[
     return [c_number(a) - c_number(b) for a, b in zip(ls, rs)], "sympy"
 
 
+def _has_transcendental(e: sp.Expr) -> bool:
+    """Anything beyond rational functions of the symbols and function values, where
+    cancel is not decisive (roots, exponentials, trigonometric and hyperbolic functions)."""
+    if e.has(sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh, sp.tanh, sp.atanh, sp.Abs):
+        return True
+    return any(not p.exp.is_Integer for p in e.atoms(sp.Pow))
+
+
 def _residual_latex(diffs: list) -> str | None:
     parts = []
     for n, d in enumerate(diffs):
@@ -174,7 +182,7 @@ def _residual_latex(diffs: list) -> str | None:
                 parts.append((n, left.latex()))
         else:
             s = sp.cancel(sp.expand(d))  # exact for rational functions, far cheaper than simplify
-            if s != 0:
+            if s != 0 and _has_transcendental(d):
                 s = sp.simplify(d)
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.sin, sp.cos, sp.tan):
                 s = sp.simplify(d.rewrite(sp.exp))  # hyperbolic identities simplify in exponentials
