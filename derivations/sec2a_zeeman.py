@@ -18,7 +18,7 @@ from scipy.integrate import solve_ivp
 
 from symmag.algebra import M0, M0_vector, Op, S, commutator, cross, dot, levi_civita, site_sum
 from symmag.conventions import V, gamma, gamma_abs, hbar, t
-from symmag.derivation import Derivation, Derived, Equal, NumericEqual, Step
+from symmag.derivation import Derivation, Derived, Equal, NumericEqual, Step, definition
 from symmag.dimensions import TABLE, E, T
 from symmag.fields import H_eff, magnetic_moment
 from symmag.matrices import SpinSystem
@@ -224,28 +224,25 @@ def eq16_from_average():
     return Equal(lhs, tuple(gamma * x for x in cross(M0_vector(), H_eff)))
 
 
-def _definition(step_id: str, eq: str, statement: str, **kw) -> Step:
-    return Step(id=step_id, equation=eq, printed=eq, kind="definition", statement=statement, **kw)
-
 
 DERIVATION = Derivation(
     name="sec2a_zeeman",
     title="Zeeman precession and the Lewis-Riesenfeld invariant",
     section="II A",
-    printed_table=lambda: printed.PRINTED,  # read at run time, never copied
+    printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
-        _definition("lvn-equation", "1", "Liouville-von Neumann equation, the starting point."),
-        _definition("hamiltonian-split", "2", "H = H0 + lambda H_I."),
+        definition("lvn-equation", "1", "Liouville-von Neumann equation, the starting point."),
+        definition("hamiltonian-split", "2", "H = H0 + lambda H_I."),
         Step(
             id="zeeman-hamiltonian", equation="3", printed="3", kind="definition",
             claim=lambda: Equal(sp.Symbol("H_0"), zeeman_hamiltonian()),
             statement="Zeeman Hamiltonian of N spins in the effective field H_eff(t).",
             conventions=("gamma-sign-open", "distinct-site-symbols"),
         ),
-        _definition("moment-operator-definition", "4", "M = -dH/dH_ext, the response to the field.",
+        definition("moment-operator-definition", "4", "M = -dH/dH_ext, the response to the field.",
                     conventions=("field-derivative",)),
-        _definition("magnetization-definition", "5", "M = <M> = Tr{rho M}/V.",
+        definition("magnetization-definition", "5", "M = <M> = Tr{rho M}/V.",
                     conventions=("average-per-volume",)),
         Step(
             id="moment-operator", equation="6", printed="6", claim=eq6,
@@ -264,9 +261,9 @@ DERIVATION = Derivation(
             "[S_i^a, S_j^b] = i hbar delta_ij eps^{abc} S_i^c, over symbolic N.",
             conventions=("gamma-sign-open", "hbar-symbolic", "summation-convention"),
         ),
-        _definition("zeeman-lvn", "9", "LvN equation for rho0 with H0."),
-        _definition("invariant-definition", "10", "I0 is a dynamical invariant: dI0/dt = 0."),
-        _definition("invariant-density", "11", "rho0 = exp(-beta I0)/Z0."),
+        definition("zeeman-lvn", "9", "LvN equation for rho0 with H0."),
+        definition("invariant-definition", "10", "I0 is a dynamical invariant: dI0/dt = 0."),
+        definition("invariant-density", "11", "rho0 = exp(-beta I0)/Z0."),
         Step(
             id="invariant-powers", equation="11", claim=eq11_powers,
             statement="d(I0^k)/dt = 0 for k = 1..4 in canonical form, once R0 obeys (15): every "
@@ -290,7 +287,7 @@ DERIVATION = Derivation(
             "need, is the anti-time-ordered exponential; the two differ when H0(t) at different "
             "times do not commute (a field that turns).",
         ),
-        _definition("invariant-ansatz", "14", "I0 = sum_i S_i . R0(t), linear like H0."),
+        definition("invariant-ansatz", "14", "I0 = sum_i S_i . R0(t), linear like H0."),
         Step(
             id="invariant-condition", equation="15", printed="15", claim=eq15,
             statement="(10) for the ansatz (14) is sum_i S_i . (dR0/dt - gamma R0 x H_eff) = 0; the "

@@ -28,7 +28,7 @@ import sympy as sp
 
 from symmag.algebra import M0, M0_vector, Op, commutator, cross, product
 from symmag.conventions import V, gamma, gamma_abs, hbar, t
-from symmag.derivation import Derivation, Derived, Equal, NumericEqual, Step
+from symmag.derivation import Derivation, Derived, Equal, NumericEqual, Step, definition
 from symmag.dimensions import M_DIM, TABLE, E, H, T
 from symmag.dterm import d_interaction, dterm, zeeman_hamiltonian
 from symmag.fields import H_eff, M, magnetic_moment
@@ -338,9 +338,6 @@ def eq29_numeric():
     return NumericEqual(lhs, rhs, 1e-7, SETUP + ", gamma < 0 so gamma = -|gamma|")
 
 
-def _definition(step_id: str, eq: str, statement: str, **kw) -> Step:
-    return Step(id=step_id, equation=eq, printed=eq, kind="definition", statement=statement, **kw)
-
 
 _PICTURE = "U(t,t0) is the Schrodinger propagator of H0 and U(t0,t) its inverse (the reading of (13))."
 
@@ -348,20 +345,20 @@ DERIVATION = Derivation(
     name="sec2b_interactions",
     title="Interactions and damping: the general D-term",
     section="II B",
-    printed_table=lambda: printed.PRINTED,
+    printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
-        _definition("full-density", "17", "rho = exp(-beta I)/Z with I the invariant of H."),
-        _definition("interaction-picture-density", "18", "rho_int = U(t0,t) rho U(t,t0).",
+        definition("full-density", "17", "rho = exp(-beta I)/Z with I the invariant of H."),
+        definition("interaction-picture-density", "18", "rho_int = U(t0,t) rho U(t,t0).",
                     assumptions=(_PICTURE,)),
         Step(id="interaction-picture-lvn", equation="19", printed="19", claim=eq19,
              statement="i hbar d rho_int/dt = lambda [H_int, rho_int] on explicit matrices.",
              assumptions=(_PICTURE,)),
-        _definition("interaction-hamiltonian", "20", "H_int = U(t0,t) H_I U(t,t0)."),
+        definition("interaction-hamiltonian", "20", "H_int = U(t0,t) H_I U(t,t0)."),
         Step(id="moment-split", equation="21", printed="21", claim=eq21, bind=bind_moments,
              statement="-dH/dH_ext = M0 + M_I for the generic interaction: the derivative of (2) "
              "splits into (6) and (22).", conventions=("field-derivative",)),
-        _definition("interaction-moment", "22", "M_I = -lambda dH_I/dH_ext.",
+        definition("interaction-moment", "22", "M_I = -lambda dH_I/dH_ext.",
                     conventions=("field-derivative",)),
         Step(id="magnetization-interaction-picture", equation="23", printed="23", claim=eq23,
              statement="Tr{rho M}/V = Tr{rho_int (M0,int + M_I,int)}/V.", assumptions=(_PICTURE,)),
@@ -375,7 +372,7 @@ DERIVATION = Derivation(
         Step(id="interaction-moment-picture", equation="25", printed="25", claim=eq25,
              statement="dM_I,int/dt = (i/hbar)U[H0, M_I]U^-1 + U (dM_I/dt) U^-1 with explicit "
              "time dependence of M_I.", assumptions=(_PICTURE,)),
-        _definition("deviation-definition", "26", "D_I = (i/hbar)[H0, M_I] - gamma M_I x H_eff.",
+        definition("deviation-definition", "26", "D_I = (i/hbar)[H0, M_I] - gamma M_I x H_eff.",
                     bind=bind_moments),
         Step(id="deviation-vanishes-for-precession", equation="26", claim=eq26_precession,
              statement="D_I = 0 whenever M_I = f M0 only rescales M0 (f any c-number function of "

@@ -254,10 +254,8 @@ def eq39():
 
 
 def eq40():
-    scalar = {lam: lam0 / M_mag, alpha: alpha0 / M_mag}
     relation = sp.Eq(alpha0 / M_mag, (lam0 / M_mag) / (1 - lam0 * alpha0))  # (39) with M^2 = M_mag^2
     (sol,) = sp.solve(relation, lam0)
-    del scalar
     check = sp.simplify(relation.lhs - relation.rhs).subs(lam0, sol)
     return Derived(result=Equal(lam0, sol), by=Equal(sp.simplify(check), 0))
 
@@ -412,7 +410,7 @@ DERIVATION = Derivation(
     name="sec3a_rsi",
     title="Radiation-spin interaction: Gilbert damping out of equilibrium",
     section="III A",
-    printed_table=lambda: printed.PRINTED,
+    printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
         Step(id="rsi-hamiltonian", equation="31", printed="31", kind="definition",

@@ -205,7 +205,7 @@ def damping_46():
 
 def relaxation_46():
     _, relax = rates("46")
-    return Derived(result=Equal(sp.Symbol("rate_46", real=True), relax.xreplace({}) ),
+    return Derived(result=Equal(sp.Symbol("rate_46", real=True), relax),
                    by=Equal(relax, lam0.xreplace(RELATION_40) * omega0))
 
 
@@ -250,12 +250,8 @@ def _pair(s):
 
 def eq51():
     _, a_new, _ = eq50_51()
-    return Equal(sp.factor(a_new * (lam0 + lb49) - lam0 * alpha0), 0), a_new
-
-
-def eq51_claim():
-    claim, a_new = eq51()
-    return Derived(result=Equal(sp.Symbol("alpha0_49", real=True), a_new), by=claim)
+    return Derived(result=Equal(sp.Symbol("alpha0_49", real=True), a_new),
+                   by=Equal(sp.factor(a_new * (lam0 + lb49) - lam0 * alpha0), 0))
 
 
 def gilbert_relation_49():
@@ -367,7 +363,7 @@ DERIVATION = Derivation(
     name="sec3b_general_field",
     title="General radiation field: extra field, extra torque, non-dissipative part",
     section="III B",
-    printed_table=lambda: printed.PRINTED,
+    printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
         _step("rates-unmodified", None, original_rates, "Reading off the derived equation without "
@@ -403,7 +399,7 @@ DERIVATION = Derivation(
               "part along M or M x (M x H_eff) (static field).", conventions=_NEG),
         _step("extra-torque-lambda", "50", eq50, "The modified field is the ansatz (32) with "
               "lambda0 + lambdabar49.", printed="50"),
-        _step("extra-torque-alpha", "51", eq51_claim, "... and alpha0 lambda0/(lambda0 + "
+        _step("extra-torque-alpha", "51", eq51, "... and alpha0 lambda0/(lambda0 + "
               "lambdabar49) (so that lambda alpha is unchanged).", printed="51"),
         _step("extra-torque-not-gilbert-pair", None, gilbert_relation_49, "The new pair obeys (39) "
               "only for lambdabar49 = 0 or -2 lambda0: alpha0' of (51) is not the Gilbert damping "

@@ -17,7 +17,7 @@ import sympy as sp
 from symmag.algebra import commutator, dot, levi_civita
 from symmag.conventions import gamma, hbar
 from symmag.derivation import Derivation, Derived, Equal, Step
-from symmag.dimensions import M_DIM, E, H
+from symmag.dimensions import E, H
 
 from . import printed
 from .printed import M_mag, _nc_vector, alpha, alpha0, kappa, lam
@@ -30,7 +30,6 @@ DIMENSIONS = {**SEC3B_DIMENSIONS, "Mtot": E / H, "gamma_tot": SEC3B_DIMENSIONS["
               "gamma_tot_plus": SEC3B_DIMENSIONS["gamma"], "gamma_tot_minus": SEC3B_DIMENSIONS["gamma"],
               "kappa_plus": sp.S.One, "kappa_minus": sp.S.One, "sign_kappa_plus": sp.S.One,
               "sign_kappa_minus": sp.S.One}
-del M_DIM
 
 MAG = sp.sqrt(dot(M_vec, M_vec))
 TO_MAG = {M_mag: MAG}
@@ -190,7 +189,7 @@ DERIVATION = Derivation(
     name="sec3c_algebra",
     title="Magnetization algebra: closure with kappa_pm and the renormalized gamma",
     section="III C",
-    printed_table=lambda: printed.PRINTED,
+    printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
         _step("moment-algebra-open", "56", eq56, "[M^a, M^b] in canonical form: it contains "

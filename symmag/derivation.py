@@ -340,6 +340,12 @@ class Step:
         return out
 
 
+def definition(step_id: str, equation: str, statement: str, **kw) -> Step:
+    """A definition step for the printed equation of the same number."""
+    return Step(id=step_id, equation=equation, printed=kw.pop("printed", equation), kind="definition",
+                statement=statement, **kw)
+
+
 @dataclass(frozen=True)
 class Derivation:
     """An ordered list of steps, e.g. one paper section."""
