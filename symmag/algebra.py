@@ -322,18 +322,21 @@ class Op:
         return f"${self.latex()}$"
 
 
+def _site_terms(terms: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
+    """The terms with every collective monomial written through the sites (6)."""
+    acc: dict[Key, list] = defaultdict(list)
+    for k, c in terms.items():
+        if k and k[0] == "M":
+            for k2, c2 in expand_collective(k[1]).terms.items():
+                acc[k2].append(c * c2)
+        else:
+            acc[k].append(c)
+    return {k: sp.Add(*cs) for k, cs in acc.items()}
+
+
 def _canonical_terms(terms: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
-    kinds = {k[0] for k in terms if k}
-    if kinds == {"M", "S"}:
-        # Keep one canonical form: a sum with per-site terms is all per-site.
-        expanded: dict[Key, list] = defaultdict(list)
-        for k, c in terms.items():
-            if k and k[0] == "M":
-                for k2, c2 in expand_collective(k[1]).terms.items():
-                    expanded[k2].append(c * c2)
-            else:
-                expanded[k].append(c)
-        terms = {k: sp.Add(*cs) for k, cs in expanded.items()}
+    if {k[0] for k in terms if k} == {"M", "S"}:
+        terms = _site_terms(terms)  # one canonical form: a sum with per-site terms is all per-site
     out = {}
     for k, c in terms.items():
         c = _normalise(sp.sympify(c))
@@ -485,14 +488,7 @@ def expand_collective(word: Word) -> Op:
 
 def to_sites(op: Op) -> Op:
     """``op`` with every collective monomial written through the sites (6)."""
-    acc: dict[Key, list] = defaultdict(list)
-    for k, c in op.terms.items():
-        if k and k[0] == "M":
-            for k2, c2 in expand_collective(k[1]).terms.items():
-                acc[k2].append(c * c2)
-        else:
-            acc[k].append(c)
-    return Op({k: sp.Add(*cs) for k, cs in acc.items()})
+    return Op(_site_terms(op.terms))
 
 
 # -- generators -----------------------------------------------------------------
