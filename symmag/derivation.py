@@ -368,6 +368,15 @@ class Derivation:
     def run(self) -> list[StepResult]:
         return [run_step(s, self) for s in self.steps]
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the steps of the derivation (not run: displaying never triggers checks)."""
+        rows = [rf"\text{{{self.title} (Sec. {self.section})}}" if self.section else
+                rf"\text{{{self.title}}}"]
+        for st in self.steps:
+            eq = f"({st.equation})" if st.equation else f"[{st.id}]"
+            rows.append(rf"\text{{{eq} {st.kind}: {st.statement or st.reason}}}".replace("_", r"\_"))
+        return "$\\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -392,6 +401,13 @@ class StepResult:
     @cached_property
     def derived(self) -> str | None:
         return derived_latex(self.claim) if self.claim is not None else None
+
+    def _repr_latex_(self) -> str:
+        """Jupyter: the step as typeset mathematics with its status and method."""
+        label = rf"\text{{({self.equation})}}" if self.equation else rf"\text{{[{self.id}]}}"
+        body = self.derived or self.printed or r"\text{(no formula)}"
+        return (rf"$\displaystyle {body} \qquad {label}\ "
+                rf"\text{{{self.status} ({self.method})}}$")
 
     def as_dict(self) -> dict:
         return {

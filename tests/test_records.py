@@ -117,3 +117,11 @@ def test_check_exit_1_on_failure(tmp_path, capsys):
     )
     assert main(["check", str(mod)]) == 1
     assert "failed" in capsys.readouterr().out
+
+
+def test_jupyter_latex_reprs():
+    step = sec2a_zeeman.DERIVATION.run()[7]
+    latex = step._repr_latex_()
+    assert latex.startswith("$") and latex.endswith("$") and step.status in latex
+    table = sec2a_zeeman.DERIVATION._repr_latex_()
+    assert "(8)" in table and table.count(r"\\") >= len(sec2a_zeeman.DERIVATION.steps)
