@@ -45,7 +45,7 @@ from .printed import (
 DIMENSIONS = {
     **TABLE,
     "Hdr": H, "MhatId": E / H, "DIavg": M_DIM / T, "Cavg": M_DIM / T, "phidot": 1 / T,
-    "M_z_inf": M_DIM, "tau": T, "k": 1 / T,
+    "M_z_inf": M_DIM, "tau": T, "k": 1 / T, "x": M_DIM, "delta": sp.S.One, "phi0": sp.S.One,
 }
 
 m = moment_average()
@@ -373,9 +373,11 @@ def relaxed_state():
 
 
 def antiparallel_equilibrium():
-    """d = -1: M_z = -M for all t solves (43) (M_p = 0) and never relaxes."""
-    mz = -M_mag
-    return Equal((sp.diff(mz, t), K / M_mag * (M_mag**2 - mz**2)), (0, 0))
+    """d = -1: M_z = -M for all t solves (43) (M_p = 0) and never relaxes; d = +1: M_z = M
+    is stationary too -- the relaxed state itself.  Neither is covered by (44)-(45)'s
+    atanh(d)."""
+    rates = tuple(K / M_mag * (M_mag**2 - mz**2) for mz in (-M_mag, M_mag))
+    return Equal(rates, (0, 0))
 
 
 def precession_frequency():
@@ -484,7 +486,8 @@ DERIVATION = Derivation(
               "lambda0 omega0 < 0 (|d| < 1): M ends parallel to H_eff in both cases; the printed "
               "'M_z tends to M' assumes H_z > 0.", printed="prose:relaxed-state"),
         _step("antiparallel-equilibrium", None, antiparallel_equilibrium, "d = -1: M_z = -M is "
-              "stationary (M_p = 0) and does not relax; d = +1 is the relaxed state itself."),
+              "stationary (M_p = 0) and does not relax; d = +1: M_z = M is stationary, the "
+              "relaxed state itself."),
         _step("precession-frequency", None, precession_frequency, "The transverse part precesses "
               "at d phi/dt = |gamma| H_z (1 - lambda alpha M^2) = omega0/(1 + alpha0^2).",
               printed="prose:precession-frequency", conventions=_NEG,
