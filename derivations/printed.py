@@ -17,7 +17,7 @@ from symmag.algebra import cross, levi_civita
 from symmag.conventions import N, V, gamma, gamma_abs, hbar, t
 from symmag.derivation import Printed
 from symmag.fields import H_eff, vector_function
-from symmag.operators import Commutator, Moment, Spin
+from symmag.operators import AntiCommutator, Commutator, Moment, Spin
 
 _i = sp.Symbol("i", integer=True, positive=True)
 _M0 = [Moment(a) for a in range(3)]
@@ -33,6 +33,12 @@ def mat(name: str) -> sp.MatrixSymbol:
 
 def dot_(u, v):
     return sum(a * b for a, b in zip(u, v))
+
+
+def _corr(a: int, b: int):
+    from symmag.expectation import correlation_symbol
+
+    return correlation_symbol((a, b))
 
 
 def comm(a, b):
@@ -418,6 +424,46 @@ PRINTED: dict[str, Printed] = {
                                  rhs=(sp.Integer(1), sp.Integer(-1)), kind="prose",
                                  reading="'For 0 < alpha0 < 1, kappa_+ > 0 and kappa_- < 0.'"),
 }
+
+
+_j = sp.Symbol("j", integer=True, positive=True)
+J_ex = sp.Symbol("J", real=True)
+PRINTED.update({
+    # ---- Sec. IV: spin-spin interactions (62)-(67) ------------------------------------
+    "62": Printed(
+        lhs=-2 * J_ex * sp.Sum(sp.Sum(sum(Spin(a, _i) * Spin(a, _j) for a in range(3)), (_j, 1, N)),
+                               (_i, 1, N)),
+        rhs=-2 * J_ex / gamma**2 * sum(_M0[a] * _M0[a] for a in range(3)),
+        kind="operator identity",
+        reading="S_i S_j is the dot product S_i . S_j; the double sum runs over all i, j.",
+    ),
+    "63": Printed(
+        lhs=lam * sp.Symbol("H_I", commutative=False),
+        rhs=sp.Sum(sp.Sum(sum(lam * _M[a] * _M[b] * Spin(a, _i) * Spin(b, _j)
+                              for a in range(3) for b in range(3)), (_j, 1, N)), (_i, 1, N)),
+        kind="definition",
+        reading="J^{ab} = lambda M^a M^b; the double sum includes i = j. In Sec. IV lambda is a new "
+        "coupling: (63) makes its dimension 1/(E T^2 [M]^2).",
+    ),
+    "64": Printed(lhs=tuple(_D), rhs=tuple(lam / gamma * cross(_M, [sp.Symbol(f"Omega_{ax}", real=True)
+                                                                    for ax in "xyz"])[a]
+                                           for a in range(3)), kind="vector equation"),
+    "65": Printed(
+        lhs=tuple(sp.Symbol(f"Omega_{ax}", real=True) for ax in "xyz"),
+        rhs=tuple(sum(_corr(a, b) * _M[b] for b in range(3)) for a in range(3)),
+        kind="definition", reading="<[M0^a, M0^b]_+> is symmag's G^{ab}; b is summed.",
+    ),
+    "66": Printed(lhs=AntiCommutator(_M0[0], _M0[1]), rhs=_M0[0] * _M0[1] + _M0[1] * _M0[0],
+                  kind="definition", reading="written for a = x, b = y."),
+    "67": Printed(
+        lhs=_two_index(lambda a, b: AntiCommutator(_M0[a], _M0[b])),
+        rhs=_two_index(lambda a, b: 2 * gamma**2 * sp.Sum(
+            sp.Sum(Spin(a, _i) * Spin(b, _j), (_j, 1, N)) - Spin(a, _i) * Spin(b, _i), (_i, 1, N))),
+        kind="operator identity",
+        reading="G^{ab} = <[M0^a, M0^b]_+> compared inside the (linear) average; the sum over "
+        "j != i is written as the sum over all j minus the term j = i.",
+    ),
+})
 
 
 def table() -> dict[str, Printed]:

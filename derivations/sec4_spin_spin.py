@@ -1,0 +1,188 @@
+"""Sec. IV, spin-spin interactions: eqs. (62)-(67).
+
+(The hierarchy (68)-(71) and the lowest order (72)-(76) are not re-derived yet.)
+
+Conventions: gamma's sign open; lambda is the coupling of (63), a new parameter
+whose dimension (63) fixes as 1/(E T^2 [M]^2); G^{ab} = <[M0^a, M0^b]_+> is
+symmag's correlation symbol (symmag.expectation).  The self-interaction terms
+i = j are kept explicit; spin-length identities are used only in steps that
+declare a Representation.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+
+from symmag.algebra import M0, M0_vector, S, anticommutator, cross, dot, site_sum
+from symmag.conventions import gamma, hbar
+from symmag.derivation import Derivation, Derived, Equal, Step, definition
+from symmag.dimensions import L3, M_DIM, TABLE, E, H, T
+from symmag.dterm import dterm
+from symmag.expectation import correlation_symbol
+from symmag.fields import M
+from symmag.representation import Representation, represent
+
+from . import printed
+from .printed import J_ex, lam
+
+_LAMBDA_IV = 1 / (E * T**2 * M_DIM**2)  # from (63): J^{ab} S S is an energy, J = lambda M M
+DIMENSIONS = {**TABLE, "lambda": _LAMBDA_IV, "H_I": E / _LAMBDA_IV, "J": 1 / (E * T**2),
+              "Omega": (E / H) ** 2 / L3 * M_DIM}  # Omega^a = G^{ab} M^b
+
+SPIN_HALF = Representation(sp.Rational(1, 2))
+SPIN_ONE = Representation(1)
+
+
+def pair_sum(f) -> object:
+    """sum_{i,j} f(i, j) over all sites, i = j included."""
+    return site_sum(lambda i: site_sum(lambda j: f(i, j)))
+
+
+def exchange_sites():
+    return -2 * J_ex * pair_sum(lambda i, j: dot([S(i, a) for a in range(3)], [S(j, a) for a in range(3)]))
+
+
+def eq62():
+    return Equal(exchange_sites(), -2 * J_ex / gamma**2 * dot(M0_vector(), M0_vector()))
+
+
+def exchange_d():
+    """D = 0 for the standard ansatz: the field-independent -2J M0^2/gamma^2 commutes with M0."""
+    d = dterm(-2 * J_ex / gamma**2 * dot(M0_vector(), M0_vector()))
+    return Equal(d.d, (0, 0, 0))
+
+
+def coupling(a: int, b: int) -> sp.Expr:
+    """J^{ab} = lambda M^a M^b  (63)."""
+    return lam * M[a] * M[b]
+
+
+@cache
+def interaction_sites():
+    return pair_sum(lambda i, j: sum(coupling(a, b) * S(i, a) * S(j, b)
+                                     for a in range(3) for b in range(3)))
+
+
+@cache
+def interaction_collective():
+    return sum(coupling(a, b) * M0(a) * M0(b) for a in range(3) for b in range(3)) / gamma**2
+
+
+def coupling_symmetric():
+    return Equal(tuple(coupling(a, b) - coupling(b, a) for a in range(3) for b in range(3)), (0,) * 9)
+
+
+def collective_form():
+    """(63) over all sites is J^{ab} M0^a M0^b/gamma^2 (by (6)), so the expectation map applies."""
+    return Equal(interaction_sites(), interaction_collective())
+
+
+def no_moment():
+    return Equal(dterm(interaction_sites()).moment_interaction, (0, 0, 0))
+
+
+@cache
+def spin_spin_d():
+    return dterm(interaction_collective()).d
+
+
+def omega() -> tuple:
+    """Omega^a = G^{ab} M^b  (65)."""
+    return tuple(sum(correlation_symbol((a, b)) * M[b] for b in range(3)) for a in range(3))
+
+
+def eq64():
+    dsym = tuple(sp.Symbol(f"D_{ax}", real=True) for ax in "xyz")
+    closed = tuple(lam / gamma * cross(M, omega())[a] for a in range(3))
+    return Derived(result=Equal(dsym, closed), by=Equal(spin_spin_d(), closed))
+
+
+def bind64():
+    return {**{sp.Symbol(f"D_{ax}", real=True): x for ax, x in zip("xyz", spin_spin_d())},
+            **{sp.Symbol(f"Omega_{ax}", real=True): x for ax, x in zip("xyz", omega())}}
+
+
+def self_term(a: int, b: int):
+    return gamma**2 * site_sum(lambda i: anticommutator(S(i, a), S(i, b)))
+
+
+def distinct_pairs(a: int, b: int):
+    return 2 * gamma**2 * site_sum(lambda i: site_sum(lambda j: S(i, a) * S(j, b), exclude=(i,)))
+
+
+def eq67():
+    """[M0^a, M0^b]_+ = 2 gamma^2 sum_{i != j} S_i^a S_j^b + gamma^2 sum_i [S_i^a, S_i^b]_+."""
+    lhs = tuple(tuple(anticommutator(M0(a), M0(b)) for b in range(3)) for a in range(3))
+    rhs = tuple(tuple(distinct_pairs(a, b) + self_term(a, b) for b in range(3)) for a in range(3))
+    return Equal(lhs, rhs)
+
+
+def self_term_spin_half():
+    """For s = 1/2 the self term is the c-number gamma^2 N hbar^2/2 delta^{ab}."""
+    from symmag.conventions import N
+
+    return Equal(tuple(self_term(a, b) for a in range(3) for b in range(3)),
+                 tuple(gamma**2 * N * hbar**2 / 2 * (1 if a == b else 0)
+                       for a in range(3) for b in range(3)))
+
+
+def self_term_drops_out_of_d():
+    """A term c delta^{ab} in G adds c M to Omega, hence (lambda/gamma) c M x M = 0 to D."""
+    c = sp.Symbol("c")
+    extra = tuple(c * M[a] for a in range(3))
+    return Equal(tuple(lam / gamma * cross(M, extra)[a] for a in range(3)), (0, 0, 0))
+
+
+def self_term_spin_one():
+    """For s = 1 the off-diagonal self term sum_i [S_i^x, S_i^y]_+ stays an operator of degree 2
+    (a quadrupole): it does not reduce to a c-number and enters Omega, hence D."""
+    return Equal(represent(self_term(0, 1), SPIN_ONE).degree(), 2)
+
+
+def _step(step_id, eq, claim, statement, **kw) -> Step:
+    return Step(id=step_id, equation=eq, claim=claim, statement=statement, **kw)
+
+
+DERIVATION = Derivation(
+    name="sec4_spin_spin",
+    title="Spin-spin interactions: the D-term through correlation functions",
+    section="IV",
+    printed_table=printed.table,
+    dimensions=DIMENSIONS,
+    steps=(
+        _step("exchange-collective", "62", eq62, "-2J sum_{i,j} S_i . S_j = -2J M0^2/gamma^2 over "
+              "symbolic N (i = j included).", printed="62", conventions=("distinct-site-symbols",)),
+        _step("exchange-no-d", "62", exchange_d, "For the standard ansatz (62), D = 0: M0^2 "
+              "commutes with M0 and does not depend on the field.", conventions=("gamma-sign-open",)),
+        definition("spin-spin-interaction", "63", "lambda H_I = sum_{i,j} J^{ab}(M) S_i^a S_j^b, "
+                   "J^{ab} = lambda M^a M^b."),
+        _step("coupling-symmetric", "63", coupling_symmetric, "J^{ab} = J^{ba}."),
+        _step("spin-spin-collective", "63", collective_form, "(63) over all sites equals "
+              "J^{ab} M0^a M0^b/gamma^2 canonically."),
+        _step("spin-spin-no-moment", "63", no_moment, "M_I = 0 from the functional derivative: "
+              "(63) does not depend on the field.", conventions=("field-derivative",)),
+        _step("spin-spin-d", "64", eq64, "D = (lambda/gamma) M x Omega from symmag.dterm and the "
+              "expectation map.", printed="64", bind=bind64,
+              conventions=("gamma-sign-open", "average-per-volume")),
+        definition("omega-definition", "65", "Omega^a = <[M0^a, M0^b]_+> M^b = G^{ab} M^b.",
+                   bind=lambda: {sp.Symbol(f"Omega_{ax}", real=True): x
+                                 for ax, x in zip("xyz", omega())}),
+        definition("anticommutator-definition", "66", "[A, B]_+ = AB + BA."),
+        _step("correlation-sites", "67", eq67, "[M0^a, M0^b]_+ = 2 gamma^2 sum_{i != j} S_i^a S_j^b "
+              "+ gamma^2 sum_i [S_i^a, S_i^b]_+ over symbolic N.", printed="67",
+              conventions=("distinct-site-symbols",),
+              reason="(67) keeps only the i != j pairs; the self-interaction terms gamma^2 sum_i "
+              "<[S_i^a, S_i^b]_+> are part of G^{ab}. For s = 1/2 they are the c-number "
+              "gamma^2 N hbar^2/(2V) delta^{ab} and drop out of D (steps below); for s >= 1 "
+              "they do not."),
+        _step("self-term-spin-half", "67", self_term_spin_half, "For s = 1/2: gamma^2 sum_i "
+              "[S_i^a, S_i^b]_+ = gamma^2 N hbar^2/2 delta^{ab}.", representation=SPIN_HALF),
+        _step("self-term-drops-out", "67", self_term_drops_out_of_d, "A c-number delta^{ab} part "
+              "of G adds a multiple of M to Omega and nothing to D = (lambda/gamma) M x Omega."),
+        _step("self-term-spin-one", "67", self_term_spin_one, "For s = 1 the self term sum_i "
+              "[S_i^x, S_i^y]_+ stays a degree-2 operator under the Casimir: the i = j terms "
+              "contribute to Omega and D.", representation=SPIN_ONE),
+    ),
+)
