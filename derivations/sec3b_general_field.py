@@ -95,13 +95,25 @@ class Reading:
         return sp.factor((1 + self.c_prec) / (1 - self.c_rate))
 
 
+_VY = sp.Symbol("vy", real=True)
+
+
+def plane(x: sp.Expr) -> sp.Expr:
+    """M in the xz-plane at the instant considered (M_y = 0, dM_y/dt kept): no loss of
+    generality in the static field, which is symmetric under rotations about z."""
+    return x.xreplace({Mdot[1]: _VY}).xreplace({M[1]: 0}).xreplace({_VY: Mdot[1]})
+
+
 def _decompose(vec, basis) -> list[sp.Expr]:
     """Coefficients of vec on an orthogonal basis (checked), by projection."""
+    def reduce(x):
+        return sp.cancel(plane(conserve(x)))
+
     for i in range(3):
         for j in range(i + 1, 3):
-            if sp.cancel(conserve(dot(basis[i], basis[j]))) != 0:
+            if reduce(dot(basis[i], basis[j])) != 0:
                 raise ValueError("decomposition basis is not orthogonal")
-    return [sp.factor(sp.cancel(conserve(dot(vec, b)) / conserve(dot(b, b)))) for b in basis]
+    return [sp.factor(sp.cancel(reduce(dot(vec, b)) / reduce(dot(b, b)))) for b in basis]
 
 
 @cache
@@ -120,7 +132,9 @@ def analyse(kind: str, static: bool = True) -> Reading:
     res = sp.cancel(M[0] - expectation(moment[0]).xreplace({m[b]: MU * M[b] for b in range(3)}))
     (mu,) = sp.solve(sp.numer(sp.together(res)), MU)
     sub = {m[b]: mu * M[b] for b in range(3)}
-    dvec = [sp.cancel(conserve(expectation(x.xreplace(fix)).xreplace(sub))) for x in d.d_operator]
+    flat = plane if static else (lambda x: x)
+    dvec = [sp.cancel(flat(conserve(expectation(x.xreplace(fix)).xreplace(sub))))
+            for x in d.d_operator]
     h = [x.xreplace(fix) for x in H_eff]
     no_motion = {x: 0 for x in Mdot}
     no_field = {x: 0 for x in (*H_eff, H_z)}
@@ -133,7 +147,8 @@ def analyse(kind: str, static: bool = True) -> Reading:
 
 def in_magnitude(x: sp.Expr) -> sp.Expr:
     """A scalar that depends on M only through M . M, written with the magnitude M."""
-    y = sp.simplify(x.subs(M[0], sp.sqrt(M_mag**2 - M[1] ** 2 - M[2] ** 2)))
+    rest = M[2] ** 2 + (M[1] ** 2 if x.has(M[1]) else 0)  # M_y may be gone (plane)
+    y = sp.simplify(x.subs(M[0], sp.sqrt(M_mag**2 - rest)))
     if y.has(M[1], M[2]):
         raise ValueError(f"not a function of |M| alone: {x}")
     return y
