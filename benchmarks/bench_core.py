@@ -89,7 +89,8 @@ def main() -> None:
           f"python {platform.python_version()}, sympy {sp.__version__}")
     floor = cold([sys.executable, "-c", "import sympy"], args.repeats)
     sec2 = ["derivations/sec2a_zeeman.py", "derivations/sec2b_interactions.py"]
-    for label, extra in (("Secs. I-II", sec2), ("all derivations", [])):
+    for label, extra in (("Secs. I-II", sec2), ("all derivations", []),
+                         ("all derivations, one process", ["--jobs", "1"])):
         check = cold([sys.executable, "-m", "symmag", "check", *extra], args.repeats)
         print(f"symmag check ({label}), cold (median of {args.repeats}): {check:.2f} s; "
               f"import sympy alone: {floor:.2f} s; ratio {check / floor:.2f}")

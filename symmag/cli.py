@@ -10,6 +10,8 @@ import argparse
 import importlib
 import importlib.util
 import json
+import multiprocessing
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -85,41 +87,75 @@ def discover(paths: Sequence[str] = ()) -> list[Derivation]:
     return out
 
 
-def run_all(derivations: Sequence[Derivation]) -> list[StepResult]:
+def _check_ids(derivations: Sequence[Derivation]) -> None:
     seen: dict[str, str] = {}
     for d in derivations:
         for s in d.steps:
             if s.id in seen:
                 raise SymmagInputError(f"step id {s.id!r} appears in {seen[s.id]} and {d.name}")
             seen[s.id] = d.name
+
+
+def run_all(derivations: Sequence[Derivation]) -> list[StepResult]:
+    """Run every step of every derivation, in order, in this process."""
+    _check_ids(derivations)
     results: list[StepResult] = []
     for d in derivations:
         results += d.run()
     return results
 
 
-def _table(results: Sequence[StepResult]) -> str:
+_WORKER_DERIVATIONS: Sequence[Derivation] = ()
+
+
+def _worker_init(derivations: Sequence[Derivation]) -> None:
+    global _WORKER_DERIVATIONS  # one copy per worker process, set once at its start
+    _WORKER_DERIVATIONS = derivations
+
+
+def _worker_run(index: int, latex: bool) -> list[dict]:
+    return [r.as_dict(latex) for r in _WORKER_DERIVATIONS[index].run()]
+
+
+def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool) -> list[dict]:
+    """Results as records (``StepResult.as_dict``), derivations spread over ``jobs``
+    forked worker processes; the order of the records never depends on ``jobs``."""
+    _check_ids(derivations)
+    jobs = max(1, min(jobs, len(derivations)))
+    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [r.as_dict(latex) for r in run_all(derivations)]
+    # Derivations hold closures, which do not pickle: forked workers inherit them instead.
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs, initializer=_worker_init, initargs=(list(derivations),)) as pool:
+        pending = [pool.apply_async(_worker_run, (i, latex)) for i in range(len(derivations))]
+        return [rec for p in pending for rec in p.get()]
+
+
+def _table(records: Sequence[dict]) -> str:
     rows = [("id", "eq.", "status", "method", "time/s")]
-    rows += [(r.id, r.equation or "-", r.status, r.method, f"{r.seconds:.3f}") for r in results]
+    rows += [(r["id"], r["equation"] or "-", r["status"], r["method"], f"{r['seconds']:.3f}")
+             for r in records]
     widths = [max(len(row[c]) for row in rows) for c in range(5)]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    for r in results:
-        if r.status in ("failed", "erratum"):
-            lines.append(f"{r.status}: {r.id}: {r.detail}")
-    s = summarize(results)
+    for r in records:
+        if r["status"] in ("failed", "erratum"):
+            lines.append(f"{r['status']}: {r['id']}: {r['detail']}")
+    s = summarize(records)
     lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {s['seconds']:.2f} s)")
     return "\n".join(lines)
 
 
 def cmd_check(args) -> int:
-    results = run_all(discover(args.paths))
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
+    records = run_records(discover(args.paths), jobs, latex=args.json)
     if args.json:
-        print(json.dumps({"results": [r.as_dict() for r in results], "summary": summarize(results)},
-                         indent=1))
+        print(json.dumps({"results": records, "summary": summarize(records)}, indent=1))
     else:
-        print(_table(results))
-    return 1 if any(r.status == "failed" for r in results) else 0
+        print(_table(records))
+    return 1 if any(r["status"] == "failed" for r in records) else 0
 
 
 def cmd_reduce(args) -> int:
@@ -144,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="run and check derivations", description=CHECK_HELP)
     c.add_argument("paths", nargs="*", metavar="PATH", help="derivation module files (trusted code)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes, one derivation at a time each (default: CPU count)")
     c.set_defaults(func=cmd_check)
     r = sub.add_parser(
         "reduce",

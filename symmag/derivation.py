@@ -409,7 +409,9 @@ class StepResult:
         return (rf"$\displaystyle {body} \qquad {label}\ "
                 rf"\text{{{self.status} ({self.method})}}$")
 
-    def as_dict(self) -> dict:
+    def as_dict(self, latex: bool = True) -> dict:
+        """The JSON record of ``symmag check --json``; ``latex=False`` skips the (costly)
+        rendering of the printed and derived forms."""
         return {
             "id": self.id,
             "derivation": self.derivation,
@@ -417,8 +419,8 @@ class StepResult:
             "status": self.status,
             "method": self.method,
             "assumptions": self.assumptions,
-            "printed": self.printed,
-            "derived": self.derived,
+            "printed": self.printed if latex else None,
+            "derived": self.derived if latex else None,
             "seconds": round(self.seconds, 4),
             "detail": self.detail,
         }
@@ -529,9 +531,11 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
     return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote)
 
 
-def summarize(results: Sequence[StepResult]) -> dict:
+def summarize(results: Sequence[StepResult | dict]) -> dict:
+    """Counts per status and the total time, of results or of their records."""
+    records = [r if isinstance(r, dict) else r.as_dict(latex=False) for r in results]
     counts = {s: 0 for s in STATUSES}
-    for r in results:
-        counts[r.status] += 1
-    return {"total": len(results), **counts,
-            "seconds": round(sum(r.seconds for r in results), 3)}
+    for r in records:
+        counts[r["status"]] += 1
+    return {"total": len(records), **counts,
+            "seconds": round(sum(r["seconds"] for r in records), 3)}

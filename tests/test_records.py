@@ -125,3 +125,13 @@ def test_jupyter_latex_reprs():
     assert latex.startswith("$") and latex.endswith("$") and step.status in latex
     table = sec2a_zeeman.DERIVATION._repr_latex_()
     assert "(8)" in table and table.count(r"\\") >= len(sec2a_zeeman.DERIVATION.steps)
+
+
+def test_parallel_check_matches_serial(capsys):
+    paths = ["derivations/sec2a_zeeman.py", "derivations/sec4_spin_spin.py"]
+    outputs = []
+    for jobs in ("1", "2"):
+        assert main(["check", "--json", "--jobs", jobs, *paths]) == 0
+        records = json.loads(capsys.readouterr().out)["results"]
+        outputs.append([(r["id"], r["status"], r["method"], r["derived"]) for r in records])
+    assert outputs[0] == outputs[1]
