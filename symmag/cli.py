@@ -80,7 +80,7 @@ def discover(paths: Sequence[str] = ()) -> list[Derivation]:
         return out
     pkg = importlib.import_module("derivations")
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name == "printed" or info.name.startswith("_"):
+        if info.name in ("printed", "models") or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"derivations.{info.name}")
         out += _module_derivations(module, module.__name__)
@@ -158,6 +158,22 @@ def cmd_check(args) -> int:
     return 1 if any(r["status"] == "failed" for r in records) else 0
 
 
+def cmd_codegen(args) -> int:
+    from .codegen import generate
+
+    if args.backend != "numpy":
+        raise SymmagInputError(f"backend {args.backend!r} is not available yet; use --backend numpy")
+    models = importlib.import_module("derivations.models").MODELS
+    names = args.models or sorted(models)
+    unknown = [n for n in names if n not in models]
+    if unknown:
+        raise SymmagInputError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(models))}")
+    for name in names:
+        (path,) = generate([models[name]()], args.output, command=f"symmag codegen {name}")
+        print(path)
+    return 0
+
+
 def cmd_reduce(args) -> int:
     import sympy as sp
 
@@ -183,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes, one derivation at a time each (default: CPU count)")
     c.set_defaults(func=cmd_check)
+    g = sub.add_parser("codegen", help="write numeric right-hand-side modules",
+                       description="Render NumPy modules (STATE, PARAMETERS, rhs, jacobian) from the "
+                       "derived equations of derivations/models.py.")
+    g.add_argument("models", nargs="*", metavar="MODEL", help="model names (default: all)")
+    g.add_argument("-o", "--output", default="generated/rhs", help="output folder")
+    g.add_argument("--backend", default="numpy", choices=("numpy", "numba", "all"))
+    g.set_defaults(func=cmd_codegen)
     r = sub.add_parser(
         "reduce",
         help="canonical form of an operator polynomial",

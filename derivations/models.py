@@ -1,0 +1,43 @@
+"""The paper's equations as numeric models for ``symmag codegen``, built from the
+derivations with SymPy doing every substitution (nothing typed from the paper).
+
+Conventions (one naming and one gamma convention for all models): gamma = -|gamma|
+(parameter ``gamma_abs`` > 0), the dimensionless damping ``alpha0`` = alpha |M|, the
+field components ``Hx, Hy, Hz`` (scalars or per-system arrays, so a time-dependent
+field is passed anew at each call), state ``Mx, My, Mz``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symmag.codegen import Model
+from symmag.conventions import gamma, gamma_abs
+from symmag.fields import H_eff, M
+
+from .printed import alpha, alpha0
+from .sec3a_rsi import gilbert_rate
+
+STATE = sp.symbols("Mx My Mz", real=True)
+FIELD = sp.symbols("Hx Hy Hz", real=True)
+GAMMA_ABS = sp.Symbol("gamma_abs", positive=True)
+ALPHA0 = sp.Symbol("alpha0", positive=True)
+
+
+def llg_rsi() -> Model:
+    """(41), the LLG equation of the radiation-spin interaction: the Gilbert equation
+    (29)+(38) solved for dM/dt (step llg-form), with lambda and alpha eliminated through
+    (39)-(40): alpha = alpha0/|M|, |M| taken from the state."""
+    magnitude = sp.sqrt(sum(x**2 for x in STATE))
+    sub = {**dict(zip(M, STATE)), **dict(zip(H_eff, FIELD))}
+    rhs = tuple(r.xreplace(sub).subs({gamma: -gamma_abs, alpha: alpha0 / magnitude})
+                .xreplace({gamma_abs: GAMMA_ABS, alpha0: ALPHA0}) for r in gilbert_rate())
+    doc = ("LLG equation (41) of the radiation-spin interaction, Saradzhev et al. Sec. III A:\n"
+           "dM/dt = -|gamma|/(1 + alpha0^2) [M x H + (alpha0/|M|) M x (M x H)],\n"
+           "gamma = -|gamma|, alpha0 = alpha |M| dimensionless, lambda0 = alpha0/(1 + alpha0^2).\n"
+           "|M| is conserved by the equation. At M = 0 the damping term is 0/0: the right-hand\n"
+           "side is nan there (M = 0 is not a state of this model).")
+    return Model("llg_rsi", STATE, (GAMMA_ABS, ALPHA0, *FIELD), tuple(sp.simplify(r) for r in rhs), doc)
+
+
+MODELS = {"llg_rsi": llg_rsi}
