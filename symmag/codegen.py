@@ -43,7 +43,8 @@ class Model:
         if not self.name.isidentifier() or keyword.iskeyword(self.name):
             raise SymmagInputError(f"model name {self.name!r} is not a Python module name")
         if len(self.rhs) != len(self.state):
-            raise SymmagInputError(f"{self.name}: {len(self.state)} states but {len(self.rhs)} right-hand sides")
+            raise SymmagInputError(
+                f"{self.name}: {len(self.state)} states but {len(self.rhs)} right-hand sides")
         known = set(self.state) | set(self.parameters)
         for e in self.rhs:
             unknown = {s for s in sp.sympify(e).free_symbols if s not in known and s.name != "t"}

@@ -78,7 +78,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
 
 def jacobian(t, y, gamma_abs, alpha0, Hx, Hy, Hz):
     """d rhs_a / d y_b: shape (n, n) for one system, (n, n, K) for an ensemble."""
-    ys, shape = _layout(y)
+    ys, _ = _layout(y)
     k = ys.shape[1] if ys.ndim == 2 else None
     gamma_abs = _parameter("gamma_abs", gamma_abs, k)
     alpha0 = _parameter("alpha0", alpha0, k)
