@@ -1,0 +1,91 @@
+"""One rhs call of the generated llg_rsi module against baselines, in the same process.
+
+For ensembles of K macrospins (state (3, K), field per system along z plus a common
+transverse part), median time of one call, printed with ratios against:
+
+* a hand-written NumPy version of the same equation (|M| and the division included,
+  parameter-only prefactors hoisted, writing into a preallocated array);
+* ``sympy.lambdify(..., "numpy", cse=True)`` of the model's right-hand sides, its list
+  output stacked into an array;
+* ``np.copyto`` of a state-sized array: the memory floor.
+
+Usage: python benchmarks/rhs.py [--sizes 1000 1000000] [--repeats 7]
+(the generated module is rendered into a temporary folder from derivations/models.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+from derivations.models import llg_rsi
+from symmag.codegen import render_numpy
+
+
+def median_time(f, repeats: int) -> float:
+    f()  # warm up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def hand_written(y, gamma_abs, alpha0, hx, hy, hz, out):
+    """dM/dt = -|gamma|/(1 + alpha0^2) [M x H + (alpha0/|M|) M x (M x H)]."""
+    mx, my, mz = y
+    c1 = -gamma_abs / (1 + alpha0**2)
+    m2 = mx * mx + my * my + mz * mz
+    mh = mx * hx + my * hy + mz * hz
+    c2 = c1 * alpha0 / np.sqrt(m2)
+    out[0] = c1 * (my * hz - mz * hy) + c2 * (mx * mh - hx * m2)
+    out[1] = c1 * (mz * hx - mx * hz) + c2 * (my * mh - hy * m2)
+    out[2] = c1 * (mx * hy - my * hx) + c2 * (mz * mh - hz * m2)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
+    p.add_argument("--repeats", type=int, default=7)
+    args = p.parse_args()
+    model = llg_rsi()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "llg_rsi.py"
+        path.write_text(render_numpy(model))
+        spec = importlib.util.spec_from_file_location("llg_rsi", path)
+        gen = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(gen)
+    lam = sp.lambdify([*model.state, *model.parameters], list(model.rhs), "numpy", cse=True)
+    print(f"machine: {platform.machine()}, python {platform.python_version()}, numpy {np.__version__}, "
+          f"sympy {sp.__version__}")
+    for k in args.sizes:
+        rng = np.random.default_rng(0)
+        y = rng.normal(size=(3, k))
+        hz = 1.0 + 0.1 * rng.normal(size=k)
+        params = (1.76, 0.1, 0.05, 0.0, hz)
+        out = np.empty_like(y)
+        src = np.empty_like(y)
+        t_gen = median_time(lambda: gen.rhs(0.0, y, *params, out=out), args.repeats)
+        t_gen_alloc = median_time(lambda: gen.rhs(0.0, y, *params), args.repeats)
+        t_hand = median_time(lambda: hand_written(y, *params, out), args.repeats)
+        t_lam = median_time(lambda: np.array(lam(*y, *params)), args.repeats)
+        t_copy = median_time(lambda: np.copyto(src, y), args.repeats)
+        print(f"K = {k}: generated (out=) {t_gen * 1e3:.3f} ms | generated (allocating) "
+              f"{t_gen_alloc * 1e3:.3f} ms | hand-written NumPy {t_hand * 1e3:.3f} ms | lambdify "
+              f"{t_lam * 1e3:.3f} ms | np.copyto {t_copy * 1e3:.3f} ms")
+        print(f"  ratios: generated/hand-written {t_gen / t_hand:.2f}, generated/lambdify "
+              f"{t_gen / t_lam:.2f}, generated/copyto {t_gen / t_copy:.2f}")
+
+
+if __name__ == "__main__":
+    main()
