@@ -75,11 +75,14 @@ def main() -> None:
         params = (1.76, 0.1, 0.05, 0.0, hz)
         out = np.empty_like(y)
         src = np.empty_like(y)
-        t_gen = median_time(lambda: gen.rhs(0.0, y, *params, out=out), args.repeats)
-        t_gen_alloc = median_time(lambda: gen.rhs(0.0, y, *params), args.repeats)
-        t_hand = median_time(lambda: hand_written(y, *params, out), args.repeats)
-        t_lam = median_time(lambda: np.array(lam(*y, *params)), args.repeats)
-        t_copy = median_time(lambda: np.copyto(src, y), args.repeats)
+        calls = {
+            "gen": lambda y=y, p=params, o=out: gen.rhs(0.0, y, *p, out=o),
+            "gen_alloc": lambda y=y, p=params: gen.rhs(0.0, y, *p),
+            "hand": lambda y=y, p=params, o=out: hand_written(y, *p, o),
+            "lam": lambda y=y, p=params: np.array(lam(*y, *p)),
+            "copy": lambda y=y, s=src: np.copyto(s, y),
+        }
+        t_gen, t_gen_alloc, t_hand, t_lam, t_copy = (median_time(f, args.repeats) for f in calls.values())
         print(f"K = {k}: generated (out=) {t_gen * 1e3:.3f} ms | generated (allocating) "
               f"{t_gen_alloc * 1e3:.3f} ms | hand-written NumPy {t_hand * 1e3:.3f} ms | lambdify "
               f"{t_lam * 1e3:.3f} ms | np.copyto {t_copy * 1e3:.3f} ms")

@@ -19,7 +19,7 @@ import sympy as sp
 
 from symmag.algebra import M0_vector, cross, dot
 from symmag.conventions import gamma, gamma_abs, t
-from symmag.derivation import Derivation, Derived, Equal, Step
+from symmag.derivation import Derivation, Derived, Equal, Step, step
 from symmag.dimensions import M_DIM, TABLE, E, H, T
 from symmag.dterm import dterm
 from symmag.expectation import expectation, moment_average
@@ -401,9 +401,6 @@ def azimuth():
     return Equal((sp.diff(phi, t), phi.subs(t, t0)), (omega0 / (1 + alpha0**2), phi0))
 
 
-def _step(step_id, eq, claim, statement, **kw) -> Step:
-    return Step(id=step_id, equation=eq, claim=claim, statement=statement, **kw)
-
 
 _RSI = ("gamma-sign-open", "field-derivative", "average-per-volume")
 _NEG = ("gamma-negative",)
@@ -419,81 +416,81 @@ DERIVATION = Derivation(
              statement="lambda H_I = -gamma sum_i S_i . H_r^d, the radiation-spin interaction."),
         Step(id="dissipative-field", equation="32", printed="32", kind="definition",
              statement="H_r^d = lambda (M x H_eff - alpha M^2 H_eff), M a c-number."),
-        _step("rsi-moment", "33", eq33, "M_I,d from the package's functional derivative of (31).",
+        step("rsi-moment", "33", eq33, "M_I,d from the package's functional derivative of (31).",
               printed="33", bind=bind33, conventions=("field-derivative",)),
-        _step("rsi-magnetization", "34", eq34, "M = <M0 + M_I,d> through the expectation map.",
+        step("rsi-magnetization", "34", eq34, "M = <M0 + M_I,d> through the expectation map.",
               printed="34", conventions=("average-per-volume",)),
-        _step("parallel-first", "35", eq35_first, "<M0> x M = lambda <M0> x (<M0> x M) on the "
+        step("parallel-first", "35", eq35_first, "<M0> x M = lambda <M0> x (<M0> x M) on the "
               "solutions of (34): the difference is <M0> x C with C = M - <M> = 0.",
               printed="35", part=0),
-        _step("parallel-second", "35", eq35_second, "= lambda |<M0>|^2 [(1 - lambda alpha M^2)<M0> - M] "
+        step("parallel-second", "35", eq35_second, "= lambda |<M0>|^2 [(1 - lambda alpha M^2)<M0> - M] "
               "on the solutions of (34) (difference <M0> x C + lambda <M0>(<M0> . C)).",
               printed="35", part=1),
-        _step("parallel-derived", None, eq35_parallel, "(1 + lambda^2 |<M0>|^2) <M0> x M is a "
+        step("parallel-derived", None, eq35_parallel, "(1 + lambda^2 |<M0>|^2) <M0> x M is a "
               "combination of C = 0, so (34) forces <M0> x M = 0 for real lambda."),
-        _step("moment-average", "36", eq36, "<M0> = M/(1 - lambda alpha M^2) solves (34) once "
+        step("moment-average", "36", eq36, "<M0> = M/(1 - lambda alpha M^2) solves (34) once "
               "<M0> is parallel to M.", printed="36"),
-        _step("interaction-deviation-average", "37", eq37_value, "<D_I> = -gamma lambda/(1 - lambda "
+        step("interaction-deviation-average", "37", eq37_value, "<D_I> = -gamma lambda/(1 - lambda "
               "alpha M^2) M x (M x H_eff) with (36).", printed="37", part=1, bind=bind37,
               conventions=_RSI),
-        _step("cancellation", "37", eq37_cancellation, "<D_I> + lambda <[M, H_I]>/(i hbar) = gamma "
+        step("cancellation", "37", eq37_cancellation, "<D_I> + lambda <[M, H_I]>/(i hbar) = gamma "
               "lambda M^2 (lambda - alpha + alpha^2 lambda M^2)/(1 - lambda alpha M^2) M x H_eff.",
               printed="37", part=0, bind=bind37, conventions=_RSI,
               reason="The two contributions cancel only when lambda - alpha + alpha^2 lambda M^2 = 0, "
               "i.e. under (39), which the paper introduces afterwards; without (39) a torque "
               "proportional to M x H_eff is left."),
-        _step("cancellation-condition", "39", eq37_condition, "lambda - alpha + alpha^2 lambda M^2 "
+        step("cancellation-condition", "39", eq37_condition, "lambda - alpha + alpha^2 lambda M^2 "
               "= 0 is (39): the cancellation and the Gilbert form need the same condition."),
-        _step("d-term-residual", "38", eq38_residual, "Without (39), and with lambda(t), alpha(t) "
+        step("d-term-residual", "38", eq38_residual, "Without (39), and with lambda(t), alpha(t) "
               "kept: D - alpha M x dM/dt = (lambda - alpha + alpha^2 lambda M^2)/(1 - lambda alpha "
               "M^2) (M x dM/dt + gamma lambda M^2 M x H_eff) - d(lambda alpha M^2)/dt M/(1 - "
               "lambda alpha M^2).", conventions=_RSI),
-        _step("magnitude-conserved", "38", eq38_magnitude, "d|M|^2/dt = 2 M . D is proportional "
+        step("magnitude-conserved", "38", eq38_magnitude, "d|M|^2/dt = 2 M . D is proportional "
               "to d(lambda alpha M^2)/dt, which vanishes with lambda0, alpha0 fixed: |M| is "
               "conserved and the time derivatives of lambda and alpha M^2 drop out.",
               conventions=_RSI),
-        _step("gilbert-term", "38", eq38, "D = alpha M x dM/dt under (39), with |M| conserved.",
+        step("gilbert-term", "38", eq38, "D = alpha M x dM/dt under (39), with |M| conserved.",
               printed="38", bind=bind38, conventions=_RSI),
-        _step("damping-relation", "39", eq39, "The coefficient of M x dM/dt in D is lambda/(1 - "
+        step("damping-relation", "39", eq39, "The coefficient of M x dM/dt in D is lambda/(1 - "
               "lambda alpha M^2); D is Gilbert-like with parameter alpha iff (39).", printed="39",
               conventions=_RSI),
-        _step("dimensionless-relation", "40", eq40, "lambda0 = alpha0/(1 + alpha0^2) from (39) with "
+        step("dimensionless-relation", "40", eq40, "lambda0 = alpha0/(1 + alpha0^2) from (39) with "
               "lambda0 = lambda M, alpha0 = alpha M.", printed="40"),
-        _step("llg-form", "41", eq41, "The Gilbert equation (29)+(38) solved for dM/dt, with "
+        step("llg-form", "41", eq41, "The Gilbert equation (29)+(38) solved for dM/dt, with "
               "gamma = -|gamma|; printed and derived agree under (39).", printed="41", bind=bind41,
               conventions=_NEG),
-        _step("llg-unique", "41", eq41_unique, "det(1 - alpha [M x]) = 1 + alpha^2 M^2 > 0: (41) is "
+        step("llg-unique", "41", eq41_unique, "det(1 - alpha [M x]) = 1 + alpha^2 M^2 > 0: (41) is "
               "the only solution of (29)+(38), so the two are equivalent."),
-        _step("static-transverse", "42", eq42, "d M_p^2/dt from (41) with H_eff = H_z z.",
+        step("static-transverse", "42", eq42, "d M_p^2/dt from (41) with H_eff = H_z z.",
               printed="42", bind=lambda: STATIC_BIND, conventions=_NEG),
-        _step("static-longitudinal", "43", eq43, "d M_z/dt = lambda omega0 M_p^2 from (41).",
+        step("static-longitudinal", "43", eq43, "d M_z/dt = lambda omega0 M_p^2 from (41).",
               printed="43", bind=lambda: STATIC_BIND, conventions=_NEG,
               reason="(43) as extracted reads lambda omega0 M_p; the derivation, and the dimensions "
               "([M]/T on the left), give lambda omega0 M_p^2 -- probably a superscript lost in "
               "the extraction."),
-        _step("separation-of-variables", "44", eq44_45_antiderivative,
+        step("separation-of-variables", "44", eq44_45_antiderivative,
               "d/dx [atanh(x/M)/M] = 1/(M^2 - x^2): the antiderivative behind (44)."),
-        _step("static-solution-z", "44", eq44, "M_z = M tanh(lambda0 omega0 (t - t0) + delta) "
+        step("static-solution-z", "44", eq44, "M_z = M tanh(lambda0 omega0 (t - t0) + delta) "
               "with d = tanh(delta) solves (43) with M_z(t0) = M d (|d| < 1); equal to the printed "
               "form.", printed="44", bind=_bind_static_solution),
-        _step("static-solution-p", "45", eq45, "M_p = M/cosh(lambda0 omega0 (t - t0) + delta): "
+        step("static-solution-p", "45", eq45, "M_p = M/cosh(lambda0 omega0 (t - t0) + delta): "
               "M_p^2 + M_z^2 = M^2, (42) holds and M_p(t0) = M sqrt(1 - d^2).", printed="45",
               bind=_bind_static_solution),
-        _step("relaxation-time", None, relaxation_time, "tau = 1/(lambda0 omega0) as "
+        step("relaxation-time", None, relaxation_time, "tau = 1/(lambda0 omega0) as "
               "1/(-lim d ln M_p/dt) for lambda0 omega0 > 0 and |d| < 1.",
               printed="prose:relaxation-time"),
-        _step("relaxed-state", None, relaxed_state, "M_z -> M for lambda0 omega0 > 0 and -> -M for "
+        step("relaxed-state", None, relaxed_state, "M_z -> M for lambda0 omega0 > 0 and -> -M for "
               "lambda0 omega0 < 0 (|d| < 1): M ends parallel to H_eff in both cases; the printed "
               "'M_z tends to M' assumes H_z > 0.", printed="prose:relaxed-state"),
-        _step("antiparallel-equilibrium", None, antiparallel_equilibrium, "d = -1: M_z = -M is "
+        step("antiparallel-equilibrium", None, antiparallel_equilibrium, "d = -1: M_z = -M is "
               "stationary (M_p = 0) and does not relax; d = +1: M_z = M is stationary, the "
               "relaxed state itself."),
-        _step("precession-frequency", None, precession_frequency, "The transverse part precesses "
+        step("precession-frequency", None, precession_frequency, "The transverse part precesses "
               "at d phi/dt = |gamma| H_z (1 - lambda alpha M^2) = omega0/(1 + alpha0^2).",
               printed="prose:precession-frequency", conventions=_NEG,
               reason="The text calls omega0 = |gamma| H_z the precession frequency; the derived "
               "equation (41) precesses at omega0/(1 + alpha0^2), which is omega0 only as alpha0 -> 0."),
-        _step("azimuth", None, azimuth, "phi(t) = phi0 + omega0 (t - t0)/(1 + alpha0^2), the "
+        step("azimuth", None, azimuth, "phi(t) = phi0 + omega0 (t - t0)/(1 + alpha0^2), the "
               "azimuth of the transverse part, which the paper does not give.", conventions=_NEG),
     ),
 )

@@ -25,7 +25,7 @@ import sympy as sp
 
 from symmag.algebra import M0_vector, cross, dot
 from symmag.conventions import gamma
-from symmag.derivation import Derivation, Derived, Equal, Step
+from symmag.derivation import Derivation, Derived, Equal, Step, step
 from symmag.dimensions import TABLE, E, H
 from symmag.dterm import dterm
 from symmag.expectation import expectation, moment_average
@@ -368,9 +368,6 @@ def nondissipative_gilbert():
     return Equal(pair(with_n), pair(without))
 
 
-def _step(step_id, eq, claim, statement, **kw) -> Step:
-    return Step(id=step_id, equation=eq, claim=claim, statement=statement, **kw)
-
 
 _NEG = ("gamma-negative", "field-derivative", "average-per-volume")
 
@@ -381,26 +378,26 @@ DERIVATION = Derivation(
     printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
-        _step("rates-unmodified", None, original_rates, "Reading off the derived equation without "
+        step("rates-unmodified", None, original_rates, "Reading off the derived equation without "
               "modification: precession omega0/(1 + alpha0^2), relaxation lambda0 omega0.",
               conventions=_NEG),
         Step(id="extra-parallel-field", equation="46", printed="46", kind="definition",
              statement="H_r^d -> H_r^d - lambdabar46 H_eff, run through the D-term machinery."),
-        _step("extra-field-decomposition", "46", lambda: decomposition("46"), "With (46), D has no "
+        step("extra-field-decomposition", "46", lambda: decomposition("46"), "With (46), D has no "
               "part along M or M x (M x H_eff): it is c1 M x dM/dt + c2 dM/dt + c3 gamma M x H_eff "
               "(static field).", conventions=_NEG),
-        _step("extra-field-frequency", "47", eq47, "Written in the form (41) with omega = omega0 "
+        step("extra-field-frequency", "47", eq47, "Written in the form (41) with omega = omega0 "
               "(1 - lambdabar46), the derived precession rate is omega (1 - lambda0' alpha0') with "
               "the new pair below.", printed="47", conventions=_NEG),
-        _step("extra-field-lambda", "48", eq48, "The new radiation parameter is lambda0/(1 - "
+        step("extra-field-lambda", "48", eq48, "The new radiation parameter is lambda0/(1 - "
               "lambdabar46).", printed="48", bind=bind_lam0, conventions=_NEG),
-        _step("extra-field-damping", None, damping_46, "The new damping parameter alpha0' = alpha0: "
+        step("extra-field-damping", None, damping_46, "The new damping parameter alpha0' = alpha0: "
               "the additional field does not affect the damping.", printed="prose:damping-46",
               conventions=_NEG),
-        _step("extra-field-relaxation", None, relaxation_46, "The relaxation rate stays lambda0 "
+        step("extra-field-relaxation", None, relaxation_46, "The relaxation rate stays lambda0 "
               "omega0, so the relaxation time is unchanged.", printed="prose:relaxation-46",
               bind=bind_lam0, conventions=_NEG),
-        _step("extra-field-reversal", None, reversal_46, "The precession reverses for lambdabar46 > "
+        step("extra-field-reversal", None, reversal_46, "The precession reverses for lambdabar46 > "
               "1/(1 + alpha0^2); the relaxation rate does not depend on lambdabar46.",
               printed="prose:reversal-46", conventions=_NEG,
               reason="The text puts the reversal at lambdabar0 > 1 and says the magnetization turns "
@@ -410,39 +407,39 @@ DERIVATION = Derivation(
               "so M still relaxes towards +z: it does not turn over."),
         Step(id="extra-torque", equation="49", printed="49", kind="definition",
              statement="H_r^d -> H_r^d + (lambdabar49/M) M x H_eff."),
-        _step("extra-torque-decomposition", "49", lambda: decomposition("49"), "With (49), D has no "
+        step("extra-torque-decomposition", "49", lambda: decomposition("49"), "With (49), D has no "
               "part along M or M x (M x H_eff) (static field).", conventions=_NEG),
-        _step("extra-torque-lambda", "50", eq50, "The modified field is the ansatz (32) with "
+        step("extra-torque-lambda", "50", eq50, "The modified field is the ansatz (32) with "
               "lambda0 + lambdabar49.", printed="50"),
-        _step("extra-torque-alpha", "51", eq51, "... and alpha0 lambda0/(lambda0 + "
+        step("extra-torque-alpha", "51", eq51, "... and alpha0 lambda0/(lambda0 + "
               "lambdabar49) (so that lambda alpha is unchanged).", printed="51"),
-        _step("extra-torque-not-gilbert-pair", None, gilbert_relation_49, "The new pair obeys (39) "
+        step("extra-torque-not-gilbert-pair", None, gilbert_relation_49, "The new pair obeys (39) "
               "only for lambdabar49 = 0 or -2 lambda0: alpha0' of (51) is not the Gilbert damping "
               "of the derived equation."),
-        _step("extra-torque-rates", None, rates_49, "Derived: precession omega0/(1 + alpha0^2) "
+        step("extra-torque-rates", None, rates_49, "Derived: precession omega0/(1 + alpha0^2) "
               "unchanged; Gilbert damping (lambda0 + lambdabar49)(1 + alpha0^2); the gyromagnetic "
               "ratio is renormalised.", conventions=_NEG),
-        _step("extra-torque-relaxation-time", "52", eq52, "Relaxation rate (lambda0 + lambdabar49) "
+        step("extra-torque-relaxation-time", "52", eq52, "Relaxation rate (lambda0 + lambdabar49) "
               "omega0, so taubar = tau/(1 + lambdabar49/lambda0): shorter for lambdabar49 > 0, "
               "longer for -lambda0 < lambdabar49 < 0.", printed="52", bind=bind52,
               conventions=_NEG),
-        _step("extra-torque-regimes", None, torque_regimes, "With a = lambdabar49/lambda0 the "
+        step("extra-torque-regimes", None, torque_regimes, "With a = lambdabar49/lambda0 the "
               "relaxation rate is (1 + a) lambda0 omega0: a = -1 no damping, a < -1 overturning "
               "(M_z -> -M), a > 0 faster relaxation -- as the prose around Figs. 1-2 says.",
               conventions=_NEG),
-        _step("overturning-passes-perpendicular", None, perpendicular_crossing, "For a < -1 "
+        step("overturning-passes-perpendicular", None, perpendicular_crossing, "For a < -1 "
               "(rate r < 0) and 0 < d < 1, M is perpendicular to H_eff (M_z = 0) exactly when "
               "M_p/M reaches its maximum 1, and then turns upside down."),
         Step(id="non-dissipative-field", equation="53", printed="53", kind="definition",
              statement="H_r^n = kappa lambda (M/M)(M . H_eff), parallel to M."),
-        _step("non-dissipative-moment", "54", eq54, "M_I,n = kappa lambda (M/M)(M0 . M) from the "
+        step("non-dissipative-moment", "54", eq54, "M_I,n = kappa lambda (M/M)(M0 . M) from the "
               "functional derivative.", printed="54", bind=bind54, conventions=("field-derivative",)),
-        _step("non-dissipative-average", "55", eq55, "<M0> = M/(1 - lambda alpha M^2 + kappa "
+        step("non-dissipative-average", "55", eq55, "<M0> = M/(1 - lambda alpha M^2 + kappa "
               "lambda M) with both fields.", printed="55",
               reason="The printed denominator 1 - lambda(alpha M + kappa)M has the opposite sign "
               "of the kappa term; M = <M0 + M_I,d + M_I,n> with M_I,n of (54) gives "
               "1 - lambda alpha M^2 + kappa lambda M -- the combination that (57) also carries."),
-        _step("non-dissipative-gilbert", None, nondissipative_gilbert, "Keeping dM_I,n/dt, D "
+        step("non-dissipative-gilbert", None, nondissipative_gilbert, "Keeping dM_I,n/dt, D "
               "gains a term along dM/dt; the equation's Gilbert damping and gyromagnetic ratio are "
               "those without H_r^n (under (39), static field): the parallel part does not "
               "contribute.",

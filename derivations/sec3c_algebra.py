@@ -16,7 +16,7 @@ import sympy as sp
 
 from symmag.algebra import commutator, dot, levi_civita
 from symmag.conventions import gamma, hbar
-from symmag.derivation import Derivation, Derived, Equal, Step
+from symmag.derivation import Derivation, Derived, Equal, step
 from symmag.dimensions import E, H
 
 from . import printed
@@ -181,9 +181,6 @@ def gamma_tot_statements():
                   sp.simplify(ratio_minus * sp.sqrt(1 + alpha0**2))), (1, -1))
 
 
-def _step(step_id, eq, claim, statement, **kw) -> Step:
-    return Step(id=step_id, equation=eq, claim=claim, statement=statement, **kw)
-
 
 DERIVATION = Derivation(
     name="sec3c_algebra",
@@ -192,28 +189,28 @@ DERIVATION = Derivation(
     printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
-        _step("moment-algebra-open", "56", eq56, "[M^a, M^b] in canonical form: it contains "
+        step("moment-algebra-open", "56", eq56, "[M^a, M^b] in canonical form: it contains "
               "M_I,n, so the algebra of M = M0 + M_I,d alone is not closed.", printed="56",
               bind=bind, conventions=("gamma-sign-open",)),
-        _step("total-moment-algebra", "57", eq57, "[M_tot^a, M_tot^b] with M_tot = M + M_I,n in "
+        step("total-moment-algebra", "57", eq57, "[M_tot^a, M_tot^b] with M_tot = M + M_I,n in "
               "canonical form.", printed="57", bind=bind, conventions=("gamma-sign-open",)),
-        _step("moment-independence", None, independence, "M and M_I,n are independent, so closure "
+        step("moment-independence", None, independence, "M and M_I,n are independent, so closure "
               "needs the two coefficients of (57) to be equal."),
-        _step("closure-condition", "58", eq58, "Equal coefficients, with lambda0 = lambda M, "
+        step("closure-condition", "58", eq58, "Equal coefficients, with lambda0 = lambda M, "
               "alpha0 = alpha M and (40): 1/kappa - kappa = 2/alpha0.", printed="58"),
-        _step("kappa-roots", "59", eq59, "The two roots of (58), for either sign of alpha0.",
+        step("kappa-roots", "59", eq59, "The two roots of (58), for either sign of alpha0.",
               printed="59", bind=bind59),
-        _step("closed-algebra", "60", eq60, "For kappa = kappa_+ and kappa_- (either sign of "
+        step("closed-algebra", "60", eq60, "For kappa = kappa_+ and kappa_- (either sign of "
               "alpha0) the two coefficients of the canonical (57) agree, so [M_tot^a, M_tot^b] = "
               "i hbar gamma_tot eps^{abc} M_tot^c.", conventions=("gamma-sign-open",)),
-        _step("renormalized-gamma", "61", eq61, "gamma_tot = gamma (1 - lambda0 alpha0 + kappa "
+        step("renormalized-gamma", "61", eq61, "gamma_tot = gamma (1 - lambda0 alpha0 + kappa "
               "lambda0) = +gamma/sqrt(1 + alpha0^2) for kappa_+ and -gamma/sqrt(1 + alpha0^2) "
               "for kappa_-, for either sign of alpha0.", printed="61", bind=bind61,
               conventions=("gamma-sign-open",)),
-        _step("kappa-signs", None, kappa_signs, "kappa_+ > 0 and kappa_- < 0 for every alpha0 > 0 "
+        step("kappa-signs", None, kappa_signs, "kappa_+ > 0 and kappa_- < 0 for every alpha0 > 0 "
               "(not only 0 < alpha0 < 1); for alpha0 < 0 both signs flip.",
               printed="prose:kappa-signs"),
-        _step("gamma-tot-signs", None, gamma_tot_statements, "kappa_+: gamma_tot has gamma's sign "
+        step("gamma-tot-signs", None, gamma_tot_statements, "kappa_+: gamma_tot has gamma's sign "
               "and a smaller magnitude; kappa_-: the sign flips, so a negative gamma becomes "
               "positive, as the text says.", conventions=("gamma-sign-open",)),
     ),

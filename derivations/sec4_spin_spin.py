@@ -17,7 +17,7 @@ import sympy as sp
 
 from symmag.algebra import M0, M0_vector, S, anticommutator, cross, dot, site_sum
 from symmag.conventions import gamma, hbar
-from symmag.derivation import Derivation, Derived, Equal, Step, definition
+from symmag.derivation import Derivation, Derived, Equal, definition, step
 from symmag.dimensions import L3, M_DIM, TABLE, E, H, T
 from symmag.dterm import dterm
 from symmag.expectation import correlation_symbol
@@ -141,9 +141,6 @@ def self_term_spin_one():
     return Equal(represent(self_term(0, 1), SPIN_ONE).degree(), 2)
 
 
-def _step(step_id, eq, claim, statement, **kw) -> Step:
-    return Step(id=step_id, equation=eq, claim=claim, statement=statement, **kw)
-
 
 DERIVATION = Derivation(
     name="sec4_spin_spin",
@@ -152,36 +149,36 @@ DERIVATION = Derivation(
     printed_table=printed.table,
     dimensions=DIMENSIONS,
     steps=(
-        _step("exchange-collective", "62", eq62, "-2J sum_{i,j} S_i . S_j = -2J M0^2/gamma^2 over "
+        step("exchange-collective", "62", eq62, "-2J sum_{i,j} S_i . S_j = -2J M0^2/gamma^2 over "
               "symbolic N (i = j included).", printed="62", conventions=("distinct-site-symbols",)),
-        _step("exchange-no-d", "62", exchange_d, "For the standard ansatz (62), D = 0: M0^2 "
+        step("exchange-no-d", "62", exchange_d, "For the standard ansatz (62), D = 0: M0^2 "
               "commutes with M0 and does not depend on the field.", conventions=("gamma-sign-open",)),
         definition("spin-spin-interaction", "63", "lambda H_I = sum_{i,j} J^{ab}(M) S_i^a S_j^b, "
                    "J^{ab} = lambda M^a M^b."),
-        _step("coupling-symmetric", "63", coupling_symmetric, "J^{ab} = J^{ba}."),
-        _step("spin-spin-collective", "63", collective_form, "(63) over all sites equals "
+        step("coupling-symmetric", "63", coupling_symmetric, "J^{ab} = J^{ba}."),
+        step("spin-spin-collective", "63", collective_form, "(63) over all sites equals "
               "J^{ab} M0^a M0^b/gamma^2 canonically."),
-        _step("spin-spin-no-moment", "63", no_moment, "M_I = 0 from the functional derivative: "
+        step("spin-spin-no-moment", "63", no_moment, "M_I = 0 from the functional derivative: "
               "(63) does not depend on the field.", conventions=("field-derivative",)),
-        _step("spin-spin-d", "64", eq64, "D = (lambda/gamma) M x Omega from symmag.dterm and the "
+        step("spin-spin-d", "64", eq64, "D = (lambda/gamma) M x Omega from symmag.dterm and the "
               "expectation map.", printed="64", bind=bind64,
               conventions=("gamma-sign-open", "average-per-volume")),
         definition("omega-definition", "65", "Omega^a = <[M0^a, M0^b]_+> M^b = G^{ab} M^b.",
                    bind=lambda: {sp.Symbol(f"Omega_{ax}", real=True): x
                                  for ax, x in zip("xyz", omega())}),
         definition("anticommutator-definition", "66", "[A, B]_+ = AB + BA."),
-        _step("correlation-sites", "67", eq67, "[M0^a, M0^b]_+ = 2 gamma^2 sum_{i != j} S_i^a S_j^b "
+        step("correlation-sites", "67", eq67, "[M0^a, M0^b]_+ = 2 gamma^2 sum_{i != j} S_i^a S_j^b "
               "+ gamma^2 sum_i [S_i^a, S_i^b]_+ over symbolic N.", printed="67",
               conventions=("distinct-site-symbols",),
               reason="(67) keeps only the i != j pairs; the self-interaction terms gamma^2 sum_i "
               "<[S_i^a, S_i^b]_+> are part of G^{ab}. For s = 1/2 they are the c-number "
               "gamma^2 N hbar^2/(2V) delta^{ab} and drop out of D (steps below); for s >= 1 "
               "they do not."),
-        _step("self-term-spin-half", "67", self_term_spin_half, "For s = 1/2: gamma^2 sum_i "
+        step("self-term-spin-half", "67", self_term_spin_half, "For s = 1/2: gamma^2 sum_i "
               "[S_i^a, S_i^b]_+ = gamma^2 N hbar^2/2 delta^{ab}.", representation=SPIN_HALF),
-        _step("self-term-drops-out", "67", self_term_drops_out_of_d, "A c-number delta^{ab} part "
+        step("self-term-drops-out", "67", self_term_drops_out_of_d, "A c-number delta^{ab} part "
               "of G adds a multiple of M to Omega and nothing to D = (lambda/gamma) M x Omega."),
-        _step("self-term-spin-one", "67", self_term_spin_one, "For s = 1 the self term sum_i "
+        step("self-term-spin-one", "67", self_term_spin_one, "For s = 1 the self term sum_i "
               "[S_i^x, S_i^y]_+ stays a degree-2 operator under the Casimir: the i = j terms "
               "contribute to Omega and D.", representation=SPIN_ONE),
     ),

@@ -340,6 +340,11 @@ class Step:
         return out
 
 
+def step(step_id: str, equation: str | None, claim: Callable[[], Any], statement: str, **kw) -> Step:
+    """A claim step: ``claim`` builds the derived claim when the step is checked."""
+    return Step(id=step_id, equation=equation, claim=claim, statement=statement, **kw)
+
+
 def definition(step_id: str, equation: str, statement: str, **kw) -> Step:
     """A definition step for the printed equation of the same number."""
     return Step(id=step_id, equation=equation, printed=kw.pop("printed", equation), kind="definition",

@@ -38,15 +38,22 @@ def _parameter(name, value, k):
     raise ValueError(f"parameter {name} must be a scalar or have shape ({k},); got {value.shape}")
 
 
-def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
-    """d/dt of STATE at time t."""
+def _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz):
+    """State (n,) or (n, K), original shape, and the checked parameters."""
     ys, shape = _layout(y)
     k = ys.shape[1] if ys.ndim == 2 else None
-    gamma_abs = _parameter("gamma_abs", gamma_abs, k)
-    alpha0 = _parameter("alpha0", alpha0, k)
-    Hx = _parameter("Hx", Hx, k)
-    Hy = _parameter("Hy", Hy, k)
-    Hz = _parameter("Hz", Hz, k)
+    return ys, shape, (
+        _parameter("gamma_abs", gamma_abs, k),
+        _parameter("alpha0", alpha0, k),
+        _parameter("Hx", Hx, k),
+        _parameter("Hy", Hy, k),
+        _parameter("Hz", Hz, k),
+    )
+
+
+def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
+    """d/dt of STATE at time t."""
+    ys, shape, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
@@ -63,13 +70,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
 
 def jacobian(t, y, gamma_abs, alpha0, Hx, Hy, Hz):
     """d rhs_a / d y_b: shape (n, n) for one system, (n, n, K) for an ensemble."""
-    ys, _ = _layout(y)
-    k = ys.shape[1] if ys.ndim == 2 else None
-    gamma_abs = _parameter("gamma_abs", gamma_abs, k)
-    alpha0 = _parameter("alpha0", alpha0, k)
-    Hx = _parameter("Hx", Hx, k)
-    Hy = _parameter("Hy", Hy, k)
-    Hz = _parameter("Hz", Hz, k)
+    ys, _, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
