@@ -7,7 +7,9 @@ transverse part), median time of one call, printed with ratios against:
   parameter-only prefactors hoisted, writing into a preallocated array);
 * ``sympy.lambdify(..., "numpy", cse=True)`` of the model's right-hand sides, its list
   output stacked into an array;
-* ``np.copyto`` of a state-sized array: the memory floor.
+* ``np.copyto`` of a state-sized array: the memory floor;
+
+and, when numba is installed, the numba backend (an @njit loop, one thread).
 
 Usage: python benchmarks/rhs.py [--sizes 1000 1000000] [--repeats 7]
 (the generated module is rendered into a temporary folder from derivations/models.py).
@@ -27,7 +29,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.models import llg_rsi
-from symmag.codegen import render_numpy
+from symmag.codegen import render_numba, render_numpy
 
 
 def median_time(f, repeats: int) -> float:
@@ -59,12 +61,20 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args()
     model = llg_rsi()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "llg_rsi.py"
-        path.write_text(render_numpy(model))
-        spec = importlib.util.spec_from_file_location("llg_rsi", path)
-        gen = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(gen)
+    def load(source: str, name: str):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{name}.py"
+            path.write_text(source)
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        return module
+
+    gen = load(render_numpy(model), "llg_rsi")
+    try:
+        fast = load(render_numba(model), "llg_rsi_numba")  # needs the optional numba
+    except ImportError:
+        fast = None
     lam = sp.lambdify([*model.state, *model.parameters], list(model.rhs), "numpy", cse=True)
     print(f"machine: {platform.machine()}, python {platform.python_version()}, numpy {np.__version__}, "
           f"sympy {sp.__version__}")
@@ -83,6 +93,10 @@ def main() -> None:
             "copy": lambda y=y, s=src: np.copyto(s, y),
         }
         t_gen, t_gen_alloc, t_hand, t_lam, t_copy = (median_time(f, args.repeats) for f in calls.values())
+        if fast is not None:  # one thread: the kernel is not parallel; first call compiles
+            t_fast = median_time(lambda y=y, p=params, o=out: fast.rhs(0.0, y, *p, out=o), args.repeats)
+            print(f"K = {k}: numba (1 thread) {t_fast * 1e3:.3f} ms; numba/hand-written "
+                  f"{t_fast / t_hand:.2f}, numba/copyto {t_fast / t_copy:.2f}")
         print(f"K = {k}: generated (out=) {t_gen * 1e3:.3f} ms | generated (allocating) "
               f"{t_gen_alloc * 1e3:.3f} ms | hand-written NumPy {t_hand * 1e3:.3f} ms | lambdify "
               f"{t_lam * 1e3:.3f} ms | np.copyto {t_copy * 1e3:.3f} ms")

@@ -161,16 +161,15 @@ def cmd_check(args) -> int:
 def cmd_codegen(args) -> int:
     from .codegen import generate
 
-    if args.backend != "numpy":
-        raise SymmagInputError(f"backend {args.backend!r} is not available yet; use --backend numpy")
+    backends = ("numpy", "numba") if args.backend == "all" else (args.backend,)
     models = importlib.import_module("derivations.models").MODELS
     names = args.models or sorted(models)
     unknown = [n for n in names if n not in models]
     if unknown:
         raise SymmagInputError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(models))}")
     for name in names:
-        (path,) = generate([models[name]()], args.output, command=f"symmag codegen {name}")
-        print(path)
+        for path in generate([models[name]()], args.output, backends):
+            print(path)
     return 0
 
 

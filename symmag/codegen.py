@@ -87,6 +87,17 @@ def _cse(exprs: Sequence[sp.Expr], prefix: str):
 
 
 def render_numpy(model: Model, command: str = "symmag codegen") -> str:
+    """Source of a vectorized NumPy module for ``model``."""
+    return _render(model, command, "numpy_rhs.py.j2")
+
+
+def render_numba(model: Model, command: str = "symmag codegen --backend numba") -> str:
+    """Source of a module whose rhs is an ``@numba.njit`` loop over the ensemble (numba is
+    imported by the generated module only; the jacobian stays vectorized NumPy)."""
+    return _render(model, command, "numba_rhs.py.j2")
+
+
+def _render(model: Model, command: str, template: str) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     state_ids = _identifiers(model.state)
@@ -104,7 +115,8 @@ def render_numpy(model: Model, command: str = "symmag codegen") -> str:
     jac_temps, jac_exprs = _cse([jac[i, j] for i, j in entries], "_j")
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True)
-    return env.get_template("numpy_rhs.py.j2").render(
+    kernel_temps, kernel_exprs = _cse(rhs, "_k")
+    return env.get_template(template).render(
         command=command, symmag_version=_version(), sympy_version=sp.__version__,
         digest=digest(model), doc=model.doc or f"dy/dt for {model.name}.", n=len(states),
         state_names=repr(tuple(s.name for s in model.state)),
@@ -114,6 +126,9 @@ def render_numpy(model: Model, command: str = "symmag codegen") -> str:
         rhs_temps=rhs_temps, rhs_exprs=list(enumerate(rhs_exprs)),
         jac_temps=jac_temps, jac_exprs=[(i, j, e) for (i, j), e in zip(entries, jac_exprs)],
         jac_pattern=repr(tuple(entries)),
+        state_arg_list=", ".join(f"{n}_a" for n in state_ids),
+        kernel_params=", ".join(f"{n}_a" for n in param_ids),
+        kernel_temps=kernel_temps, kernel_exprs=list(enumerate(kernel_exprs)),
     )
 
 
@@ -123,13 +138,25 @@ def _version() -> str:
     return __version__
 
 
-def generate(models: Sequence[Model], outdir: Path | str, command: str = "symmag codegen") -> list[Path]:
-    """Write one NumPy module per model into ``outdir``; returns the paths written."""
+BACKENDS = {"numpy": ("{name}.py", render_numpy), "numba": ("{name}_numba.py", render_numba)}
+
+
+def generate(models: Sequence[Model], outdir: Path | str, backends: Sequence[str] = ("numpy",),
+             command: str = "symmag codegen") -> list[Path]:
+    """Write one module per model and backend into ``outdir``; returns the paths written.
+    Files are named ``MODEL.py`` (numpy) and ``MODEL_numba.py``."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
     for model in models:
-        path = outdir / f"{model.name}.py"
-        path.write_text(render_numpy(model, command))
-        paths.append(path)
+        for backend in backends:
+            pattern, render = BACKENDS[backend]
+            path = outdir / pattern.format(name=model.name)
+            path.write_text(render(model, command_for(command, model, backend)))
+            paths.append(path)
     return paths
+
+
+def command_for(command: str, model: Model, backend: str) -> str:
+    """The command named in a generated file's header."""
+    return f"{command} --backend {backend} {model.name}"

@@ -14,7 +14,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from derivations.models import llg_rsi
-from symmag.codegen import Model, render_numpy
+from symmag.codegen import Model, command_for, render_numba, render_numpy
 from symmag.errors import SymmagInputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ def load(source: str, tmp_path: Path, name: str = "mod"):
 
 @pytest.fixture(scope="module")
 def llg(tmp_path_factory):
-    return load(render_numpy(llg_rsi(), "symmag codegen llg_rsi"), tmp_path_factory.mktemp("gen"), "llg")
+    return load(render_numpy(llg_rsi()), tmp_path_factory.mktemp("gen"), "llg")
 
 
 def closed_form(m0: np.ndarray, field: np.ndarray, gamma_abs: float, alpha0: float, t: np.ndarray):
@@ -125,7 +125,7 @@ def test_model_rejects_unknown_symbols():
 
 def test_rendering_is_byte_identical_across_hash_seeds(tmp_path):
     code = ("import sys; from derivations.models import llg_rsi; from symmag.codegen import render_numpy;"
-            "sys.stdout.write(render_numpy(llg_rsi(), 'symmag codegen llg_rsi'))")
+            "sys.stdout.write(render_numpy(llg_rsi()))")
     outs = []
     for seed in ("0", "1", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
@@ -134,7 +134,23 @@ def test_rendering_is_byte_identical_across_hash_seeds(tmp_path):
     assert outs[0] == outs[1] == outs[2]
 
 
-def test_committed_module_matches_the_tool():
-    committed = (ROOT / "generated" / "rhs" / "llg_rsi.py").read_text()
-    assert committed == render_numpy(llg_rsi(), "symmag codegen llg_rsi"), (
-        "generated/rhs/llg_rsi.py drifted: rerun `symmag codegen llg_rsi`")
+@pytest.mark.parametrize("backend, filename, render", [
+    ("numpy", "llg_rsi.py", render_numpy), ("numba", "llg_rsi_numba.py", render_numba)])
+def test_committed_modules_match_the_tool(backend, filename, render):
+    model = llg_rsi()
+    committed = (ROOT / "generated" / "rhs" / filename).read_text()
+    assert committed == render(model, command_for("symmag codegen", model, backend)), (
+        f"generated/rhs/{filename} drifted: rerun `symmag codegen --backend all`")
+
+
+def test_numba_backend_agrees_with_numpy(llg, tmp_path):
+    pytest.importorskip("numba")
+    fast = load(render_numba(llg_rsi()), tmp_path, "llg_numba")
+    rng = np.random.default_rng(11)
+    for shape in [(3,), (3, 9), (27,)]:
+        y = rng.normal(size=shape)
+        k = 9 if len(shape) == 2 or shape[0] == 27 else None
+        hz = rng.normal(size=k) if k else 0.7
+        a, b = llg.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz), fast.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz)
+        assert a.shape == b.shape == shape
+        assert np.linalg.norm(a - b) <= 1e-12 * np.linalg.norm(a)
