@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symmag.algebra import cross, dot
 from symmag.codegen import Model
 from symmag.conventions import gamma, gamma_abs
 from symmag.fields import H_eff, M
@@ -24,14 +25,6 @@ GAMMA_ABS = sp.Symbol("gamma_abs", positive=True)
 ALPHA0 = sp.Symbol("alpha0", positive=True)
 
 
-def _cross(u, v):
-    return tuple(u[(a + 1) % 3] * v[(a + 2) % 3] - u[(a + 2) % 3] * v[(a + 1) % 3] for a in range(3))
-
-
-def _dot(u, v):
-    return sum(a * b for a, b in zip(u, v))
-
-
 def llg_rsi() -> Model:
     """(41), the LLG equation of the radiation-spin interaction: the Gilbert equation
     (29)+(38) solved for dM/dt (step llg-form), with lambda and alpha eliminated through
@@ -39,16 +32,16 @@ def llg_rsi() -> Model:
 
     For fast code the derived rate is written as a M x H + b M x (M x H); SymPy finds a and
     b by projection and the decomposition is checked to reproduce the derived rate."""
-    magnitude = sp.sqrt(_dot(STATE, STATE))
+    magnitude = sp.sqrt(dot(STATE, STATE))
     sub = {**dict(zip(M, STATE)), **dict(zip(H_eff, FIELD))}
     rate = [r.xreplace(sub).subs({gamma: -gamma_abs, alpha: alpha0 / magnitude})
             .xreplace({gamma_abs: GAMMA_ABS, alpha0: ALPHA0}) for r in gilbert_rate()]
-    prec = _cross(STATE, FIELD)
-    damp = _cross(STATE, prec)
-    a = sp.factor(sp.cancel(_dot(rate, prec) / _dot(prec, prec)))
-    b = sp.factor(sp.cancel(_dot(rate, damp) / _dot(damp, damp)))
+    prec = cross(STATE, FIELD)
+    damp = cross(STATE, prec)
+    a = sp.factor(sp.cancel(dot(rate, prec) / dot(prec, prec)))
+    b = sp.factor(sp.cancel(dot(rate, damp) / dot(damp, damp)))
     # M x (M x H) = M (M . H) - H |M|^2, which is cheaper to evaluate
-    rhs = tuple(a * prec[i] + b * (STATE[i] * _dot(STATE, FIELD) - FIELD[i] * _dot(STATE, STATE))
+    rhs = tuple(a * prec[i] + b * (STATE[i] * dot(STATE, FIELD) - FIELD[i] * dot(STATE, STATE))
                 for i in range(3))
     if any(sp.simplify(x - y) != 0 for x, y in zip(rhs, rate)):
         raise AssertionError("the decomposition of (41) does not reproduce the derived rate")

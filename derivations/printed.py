@@ -50,10 +50,6 @@ def _nc_vector(name: str) -> tuple:
     return tuple(sp.Symbol(f"{name}_{ax}", commutative=False) for ax in "xyz")
 
 
-def _mat_cross(u, v) -> tuple:
-    return tuple(u[(a + 1) % 3] * v[(a + 2) % 3] - u[(a + 2) % 3] * v[(a + 1) % 3] for a in range(3))
-
-
 _H_ext = tuple(sp.Symbol(f"H_ext_{ax}", real=True) for ax in "xyz")
 alpha, lam0, alpha0 = sp.symbols("alpha lambda0 alpha0", real=True)
 H_z, omega0, t0, d_init = sp.symbols("H_z omega0 t0 d", real=True)
@@ -218,7 +214,7 @@ PRINTED: dict[str, Printed] = {
     ),
     "27": Printed(
         lhs=tuple(mat(f"dMI_int_dt_{ax}") for ax in "xyz"),
-        rhs=tuple(gamma * _mat_cross([mat(f"MI_int_{b}") for b in "xyz"], H_eff)[a]
+        rhs=tuple(gamma * cross([mat(f"MI_int_{b}") for b in "xyz"], H_eff)[a]
                   + mat("U_t0_t") * (mat(f"dMI_dt_{ax}") + mat(f"DI_{ax}")) * mat("U_t_t0")
                   for a, ax in enumerate("xyz")),
         kind="numeric identity",
