@@ -487,6 +487,27 @@ PRINTED.update({
 })
 
 
+I_corr = sp.Symbol("I", real=True)
+PRINTED.update({
+    "72": Printed(
+        lhs=_two_index(lambda a, b: sp.Symbol(f"C_{'xyz'[a]}{'xyz'[b]}", real=True)),
+        rhs=_two_index(lambda a, b: I_corr if a == b == 2 else sp.S.Zero),
+        kind="definition",
+        reading="C^{ab} = sum_i sum_{j != i} <S_i^a S_j^b>_0 = I^{ab}, with I^{zz} = I and all "
+        "other entries 0; H_eff = H_z z, uniform and static.",
+    ),
+    "73": Printed(lhs=sp.Symbol("D_x", real=True), rhs=2 * lam * gamma * I_corr * _M[1] * _M[2],
+                  kind="relation"),
+    "74": Printed(lhs=sp.Symbol("D_y", real=True), rhs=-2 * lam * gamma * I_corr * _M[0] * _M[2],
+                  kind="relation"),
+    "75": Printed(lhs=sp.Symbol("D_z", real=True), rhs=sp.S.Zero, kind="relation"),
+    "76": Printed(lhs=sp.Symbol("omegabar0", real=True),
+                  rhs=omega0 * (1 - lam * 2 * I_corr * _M[2] / H_z), kind="relation",
+                  reading="omega0 -> omegabar0 (the bar was lost): the shifted precession frequency; "
+                  "omega0 = |gamma| H_z."),
+})
+
+
 def table() -> dict[str, Printed]:
     """PRINTED as it is when a check runs (never a copy taken at import)."""
     return PRINTED

@@ -1,6 +1,8 @@
 """Sec. IV, spin-spin interactions: eqs. (62)-(71).
 
-(The lowest order (72)-(76) and closures are not re-derived yet.)
+The lowest order (72)-(76) is taken in the static field H_eff = H_z z with the paper's
+initial correlations; the sign of gamma is stated per step, and (72) is checked against
+the density operator (11) of Sec. II.  (Closures beyond the paper are not written yet.)
 
 Conventions: gamma's sign open; lambda is the coupling of (63), a new parameter
 whose dimension (63) fixes as 1/(E T^2 [M]^2); G^{ab} = <[M0^a, M0^b]_+> is
@@ -194,6 +196,120 @@ def nested_vs_weyl():
     return Equal(max(orders), 1)
 
 
+I_CORR = printed.I_corr
+H_Z = printed.H_z
+
+
+def lowest_order_correlations() -> dict:
+    """G^{ab} ~ G0^{ab} = 2 gamma^2 I^{ab} (the distinct-site part (67) with (72)); the
+    self terms, a c-number for s = 1/2, drop out of D (steps on (67))."""
+    return {correlation_symbol((a, b)): (2 * gamma**2 * I_CORR if a == b == 2 else 0)
+            for a in range(3) for b in range(a, 3)}
+
+
+@cache
+def lowest_order_d() -> tuple:
+    return tuple(sp.expand(x.xreplace(lowest_order_correlations())) for x in spin_spin_d())
+
+
+def eq73_75(component: int):
+    closed = (2 * lam * gamma * I_CORR * M[1] * M[2], -2 * lam * gamma * I_CORR * M[0] * M[2], 0)[component]
+    dsym = sp.Symbol(f"D_{'xyz'[component]}", real=True)
+    return Derived(result=Equal(dsym, lowest_order_d()[component]),
+                   by=Equal(lowest_order_d()[component], closed))
+
+
+def lowest_order_rate(sign: int, sign_in_d: int | None = None) -> tuple:
+    """dM/dt = gamma M x H_eff + D with gamma = sign |gamma| and H_eff = H_z z; ``sign_in_d``
+    puts another sign of gamma into D (only to show what mixing the conventions gives)."""
+    from symmag.conventions import gamma_abs
+
+    g = sign * gamma_abs
+    g_d = g if sign_in_d is None else sign_in_d * gamma_abs
+    field = (0, 0, H_Z)
+    return tuple((g * cross(M, field)[a] + lowest_order_d()[a].subs(gamma, g_d)) for a in range(3))
+
+
+def mz_constant():
+    return Equal(tuple(sp.expand(lowest_order_rate(s)[2]) for s in (-1, 1)), (0, 0))
+
+
+def precession_rate(sign: int, sign_in_d: int | None = None) -> sp.Expr:
+    """d phi/dt of M_x + i M_y: the rate is (M_y, -M_x, 0) c, so d phi/dt = -c."""
+    rate = lowest_order_rate(sign, sign_in_d)
+    w = M[0] + sp.I * M[1]
+    ratio = sp.expand((rate[0] + sp.I * rate[1]) * sp.conjugate(w)) / (M[0] ** 2 + M[1] ** 2)
+    return sp.simplify(sp.im(ratio))
+
+
+def eq76():
+    """With the gamma = -|gamma| of (29): d phi/dt = |gamma|(H_z + 2 lambda I M_z)."""
+    from symmag.conventions import gamma_abs
+
+    rate = precession_rate(-1)
+    result = Equal(sp.Symbol("omegabar0", real=True), rate.subs(gamma_abs * H_Z, printed.omega0))
+    closed = sp.expand(gamma_abs * (H_Z + 2 * lam * I_CORR * M[2]))
+    return Derived(result=result, by=Equal(sp.expand(rate), closed))
+
+
+def bind76():
+    from symmag.conventions import gamma_abs
+
+    return {printed.omega0: gamma_abs * H_Z}
+
+
+def eq76_sign():
+    """For gamma = +|gamma| the same effective field H_z + 2 lambda I M_z, with the opposite
+    sense of precession; the printed H_z - 2 lambda I M_z appears only when (29)'s -|gamma|
+    is combined with gamma = +|gamma| in (73)-(74)."""
+    from symmag.conventions import gamma_abs
+
+    shift = 2 * lam * I_CORR * M[2]
+    return Equal((sp.expand(precession_rate(1)), sp.expand(precession_rate(-1, sign_in_d=1))),
+                 (sp.expand(-gamma_abs * (H_Z + shift)), sp.expand(gamma_abs * (H_Z - shift))))
+
+
+def product_state_correlations():
+    """rho0 = exp(-beta I0)/Z0 with I0 = sum_i S_i . R0 (11), (14) is a product of identical
+    one-site states, so sum_{i != j} <S_i^a S_j^b>_0 = N(N - 1) s^a s^b with s = <S>, parallel
+    to R0: checked on explicit matrices (3 sites of spin 1/2 and 1, random R0)."""
+    import numpy as np
+
+    from symmag.matrices import SpinSystem
+    from symmag.numeric import expm_hermitian
+
+    lhs, rhs = [], []
+    rng = np.random.default_rng(72)
+    for spin in ("1/2", "1"):
+        system = SpinSystem(3, spin, hbar=1.0, gamma=1.0)
+        r0 = rng.normal(size=3)
+        i0 = sum(system.collective(a) * r0[a] for a in range(3))
+        rho = expm_hermitian(i0, -0.8)
+        rho /= np.trace(rho)
+        s = [np.trace(rho @ system.site(0, a)).real for a in range(3)]
+        for a in range(3):
+            for b in range(3):
+                lhs.append(sum(np.trace(rho @ system.site(i, a) @ system.site(j, b))
+                               for i in range(3) for j in range(3) if i != j))
+                rhs.append(6 * s[a] * s[b])
+    from symmag.derivation import NumericEqual
+
+    return NumericEqual(lhs, rhs, 1e-12, "3 sites of spin 1/2 and 1, beta = 0.8, random R0")
+
+
+def lowest_order_d_vanishes_for_11():
+    """With (11), G^{ab} = 2 gamma^2 N(N-1) s^a s^b/V (+ c delta^{ab}): Omega is along s and
+    M = <M0>_0 at zeroth order is along s too, so D = (lambda/gamma) M x Omega = 0. (72)'s
+    pattern I^{ab} = I delta^{az} delta^{bz} needs s, hence R0 and M0, along z -- then
+    M_x = M_y = 0 and (73)-(74) vanish as well."""
+    s_vec = sp.symbols("s_x s_y s_z", real=True)
+    n, c, kappa = sp.symbols("N_s c kappa", real=True)
+    g = {correlation_symbol((a, b)): 2 * gamma**2 * n * s_vec[a] * s_vec[b] + (c if a == b else 0)
+         for a in range(3) for b in range(a, 3)}
+    d = [x.xreplace(g).xreplace(dict(zip(M, (kappa * v for v in s_vec)))) for x in spin_spin_d()]
+    return Equal(tuple(sp.expand(x) for x in d), (0, 0, 0))
+
+
 DERIVATION = Derivation(
     name="sec4_spin_spin",
     title="Spin-spin interactions: the D-term through correlation functions",
@@ -243,5 +359,33 @@ DERIVATION = Derivation(
         definition("initial-correlation", "70", "G0^{ab} = <[M0^a, M0^b]_+>_0."),
         step("nested-anticommutator", "71", nested_vs_weyl, "(71) is symmag's Weyl-ordered G^{abc} "
              "plus terms of order at most 1 (symmag.expectation.paper_G3)."),
+        definition("initial-correlations", "72", "sum_i sum_{j != i} <S_i^a S_j^b>_0 = I^{ab} = "
+                   "I delta^{az} delta^{bz}; H_eff = H_z z.",
+                   bind=lambda: {sp.Symbol(f"C_{'xyz'[a]}{'xyz'[b]}", real=True): sp.Symbol("I_corr_ab")
+                                 for a in range(3) for b in range(3)}),
+        step("lowest-order-dx", "73", lambda: eq73_75(0), "D_x at lowest order, G ~ 2 gamma^2 I^{ab}.",
+             printed="73", conventions=("gamma-sign-open",)),
+        step("lowest-order-dy", "74", lambda: eq73_75(1), "D_y at lowest order.", printed="74",
+             conventions=("gamma-sign-open",)),
+        step("lowest-order-dz", "75", lambda: eq73_75(2), "D_z = 0 at lowest order.", printed="75",
+             conventions=("gamma-sign-open",)),
+        step("lowest-order-mz-constant", None, mz_constant, "dM_z/dt = 0 at lowest order, for either "
+             "sign of gamma: no damping, only a shifted precession about z."),
+        step("lowest-order-frequency", "76", eq76, "With the gamma = -|gamma| of (29) the "
+             "precession rate is |gamma|(H_z + 2 lambda I M_z) = omega0 (1 + 2 lambda I M_z/H_z).",
+             printed="76", bind=bind76, conventions=("gamma-negative",),
+             reason="The printed omega0 (1 - 2 lambda I M_z/H_z) ('precessing with respect to "
+             "H_z - 2 lambda I M_z') holds for neither sign of gamma used consistently: D of "
+             "(73)-(74) carries gamma too, so the effective field is H_z + 2 lambda I M_z for both "
+             "signs. The printed sign comes from combining (29)'s -|gamma| with gamma = +|gamma| "
+             "in (73)-(74) (step lowest-order-sign)."),
+        step("lowest-order-sign", "76", eq76_sign, "gamma = +|gamma|: rate -|gamma|(H_z + 2 lambda "
+             "I M_z) (same field, opposite sense); -|gamma| in (29) with +|gamma| in (73)-(74): "
+             "|gamma|(H_z - 2 lambda I M_z), the printed form.", conventions=("gamma-sign-open",)),
+        step("initial-state-product", "72", product_state_correlations, "rho0 of (11) is a product "
+             "state: sum_{i != j} <S_i^a S_j^b>_0 = N(N-1) s^a s^b, s = <S> along R0."),
+        step("lowest-order-d-with-11", None, lowest_order_d_vanishes_for_11, "With the density "
+             "operator (11), Omega and M are both along s at lowest order, so D = 0; (72) is "
+             "compatible with (11) only for R0 (and M0) along z, where (73)-(74) vanish too."),
     ),
 )
