@@ -50,3 +50,24 @@ def test_order_four_hierarchy_is_generated():
     h_op = sum(lam * M[c] * M[d] * M0(c) * M0(d) for c in range(3) for d in range(3)) / gamma**2
     eqs = hierarchy(h_op, 4)
     assert len(eqs) == 3 + 6 + 10 + 15
+
+
+def test_closures_are_closed_and_consistent():
+    from symmag.closures import cumulant_closure_moment, cumulant_expansion, is_closed, mean_field, moment
+
+    h_op = sum(lam * M[c] * M[d] * M0(c) * M0(d) for c in range(3) for d in range(3)) / gamma**2
+    for system in (mean_field(h_op, 1), cumulant_expansion(h_op, 2), cumulant_expansion(h_op, 3)):
+        assert is_closed(system)
+    assert cumulant_expansion(h_op, 1) == mean_field(h_op, 1)
+    # no truncation below the order: the closure returns the moment itself
+    for w in [(0, 1), (0, 1, 2), (2, 2, 2)]:
+        assert sp.expand(cumulant_closure_moment(w, len(w)) - moment(w)) == 0
+
+
+def test_user_interaction_hierarchy():
+    """An anisotropic exchange of the user's choice: J = diag(Jx, Jy, Jz) (not in the paper)."""
+    jx, jy, jz = sp.symbols("J_x J_y J_z", real=True)
+    h_op = (jx * M0(0) ** 2 + jy * M0(1) ** 2 + jz * M0(2) ** 2) / gamma**2
+    rate = correlation_rate((0,), h_op)
+    # d<M0^x>/dt = (Jy - Jz)/gamma G^{yz}, the torque of an anisotropic exchange
+    assert sp.expand(rate - (jy - jz) / gamma * correlation_symbol((1, 2))) == 0

@@ -1,0 +1,128 @@
+"""Closures of the correlation hierarchy (beyond the paper, which stops at "has to be
+truncated", Sec. IV).
+
+Work with the raw symmetrized moments mu_w = Tr{rho W(w)} = V <W(w)>, so that
+<M0^a> = m^a = mu_a/V and G^w = 2^(n-1) mu_w/V (the convention of
+:mod:`symmag.expectation`).  Symmetrized (Weyl) moments combine like classical
+moments, so the classical closures apply to them:
+
+* mean field: mu_w = prod_{a in w} mu_a (all correlations factorize);
+* cumulant expansion at order k: every joint cumulant of more than k indices is zero,
+  and mu_w for |w| > k follows from the moment-cumulant relation over set partitions
+  (the closure QuantumCumulants.jl applies to operator averages).
+
+Each closure returns a closed system {symbol: d symbol/dt} of SymPy expressions in the
+kept symbols and the parameters; its assumptions are in the docstrings.
+"""
+
+from __future__ import annotations
+
+import itertools
+from functools import cache
+
+import sympy as sp
+from sympy.utilities.iterables import multiset_partitions
+
+from .conventions import V
+from .expectation import correlation_symbol
+from .hierarchy import correlation_rate
+
+Word = tuple[int, ...]
+
+
+def moment(word: Word) -> sp.Expr:
+    """mu_w = V <W(w)> in correlation symbols."""
+    n = len(word)
+    sym = correlation_symbol(tuple(sorted(word)))
+    return V * sym if n == 1 else V * sym / 2 ** (n - 1)
+
+
+def correlation_from_moment(word: Word, mu: sp.Expr) -> sp.Expr:
+    """The correlation symbol's value given its raw moment mu_w."""
+    n = len(word)
+    return mu / V if n == 1 else 2 ** (n - 1) * mu / V
+
+
+def _partitions(word: Word):
+    """Set partitions of the positions of ``word`` (as lists of index tuples)."""
+    for part in multiset_partitions(list(range(len(word)))):
+        yield [tuple(word[i] for i in block) for block in part]
+
+
+@cache
+def cumulant(word: Word) -> sp.Expr:
+    """The joint cumulant of the indices in ``word``, through moments (Moebius inversion)."""
+    word = tuple(sorted(word))
+    total = moment(word)
+    for part in _partitions(word):
+        if len(part) == 1:
+            continue
+        prod = sp.S.One
+        for block in part:
+            prod *= cumulant(tuple(sorted(block)))
+        total -= prod
+    return sp.expand(total)
+
+
+def cumulant_closure_moment(word: Word, order: int) -> sp.Expr:
+    """mu_w with every cumulant of more than ``order`` indices set to zero."""
+    word = tuple(sorted(word))
+    total = sp.S.Zero
+    for part in _partitions(word):
+        if any(len(block) > order for block in part):
+            continue
+        prod = sp.S.One
+        for block in part:
+            prod *= moment(block) if len(block) == 1 else cumulant(tuple(sorted(block)))
+        total += prod
+    return sp.expand(total)
+
+
+def _words(order: int):
+    for n in range(1, order + 1):
+        yield from itertools.combinations_with_replacement(range(3), n)
+
+
+def _close(hamiltonian, order: int, closure_value, label: str = "") -> dict[sp.Symbol, sp.Expr]:
+    kept = {correlation_symbol(w) for w in _words(order)}
+    system = {}
+    for w in _words(order):
+        rate = correlation_rate(w, hamiltonian, label)
+        replace = {}
+        for s in rate.free_symbols:
+            if s in kept or "^" not in s.name or not s.name.startswith(("G", "m")):
+                continue
+            idx = tuple("xyz".index(ch) for ch in s.name.split("^")[1])
+            replace[s] = correlation_from_moment(idx, closure_value(idx))
+        system[correlation_symbol(w)] = sp.expand(rate.xreplace(replace))
+    return system
+
+
+def mean_field(hamiltonian, order: int = 1) -> dict[sp.Symbol, sp.Expr]:
+    """Closed equations for the correlations up to ``order`` with every higher moment
+    factorized: mu_w = prod mu_a.  Assumes an uncorrelated (product) state at all times."""
+    def value(word):
+        out = sp.S.One
+        for a in word:
+            out *= moment((a,))
+        return out
+
+    return _close(hamiltonian, order, value)
+
+
+def cumulant_expansion(hamiltonian, order: int = 2) -> dict[sp.Symbol, sp.Expr]:
+    """Closed equations for the correlations up to ``order``, with the cumulants of more
+    than ``order`` indices set to zero (order 1 is the mean field)."""
+    if order < 1:
+        raise ValueError("the cumulant order must be at least 1")
+    return _close(hamiltonian, order, lambda word: cumulant_closure_moment(word, order))
+
+
+def is_closed(system: dict[sp.Symbol, sp.Expr]) -> bool:
+    """No correlation symbol on a right-hand side outside the system's own variables."""
+    kept = set(system)
+    for rhs in system.values():
+        for s in rhs.free_symbols:
+            if s.name.startswith(("G", "m")) and "^" in s.name and s not in kept:
+                return False
+    return True
