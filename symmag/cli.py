@@ -173,6 +173,27 @@ def cmd_codegen(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    import numpy as np
+
+    from .simulate import load_model, parse_assignments, save, simulate
+
+    module = load_model(args.model, args.folder)
+    try:
+        y0 = np.array([float(v) for v in args.y0.split(",")])
+    except ValueError as exc:
+        raise SymmagInputError(f"--y0 takes comma-separated numbers, got {args.y0!r}") from exc
+    if args.ensemble > 1:
+        y0 = np.tile(y0[:, None], (1, args.ensemble))
+    params = parse_assignments(args.param)
+    sim = simulate(module, y0, (0.0, args.t_end), params, t_eval=np.linspace(0.0, args.t_end, args.points),
+                   method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress)
+    if not sim.success:
+        raise SymmagInputError(f"integration failed: {sim.message}")
+    print(save(sim, args.output))
+    return 0
+
+
 def cmd_reduce(args) -> int:
     import sympy as sp
 
@@ -205,6 +226,22 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--output", default="generated/rhs", help="output folder")
     g.add_argument("--backend", default="numpy", choices=("numpy", "numba", "all"))
     g.set_defaults(func=cmd_codegen)
+    m = sub.add_parser("simulate", help="integrate a generated model with SciPy",
+                       description="Integrate a module written by `symmag codegen` from t = 0 to "
+                       "--t-end and write .npz or .csv. Numbers only on the command line.")
+    m.add_argument("model", help="model name (in --folder) or path to a generated module")
+    m.add_argument("--y0", required=True, help="initial state, comma-separated")
+    m.add_argument("--param", action="append", default=[], metavar="NAME=NUMBER")
+    m.add_argument("--t-end", type=float, required=True)
+    m.add_argument("--points", type=int, default=201)
+    m.add_argument("--ensemble", type=int, default=1, metavar="K", help="K copies of y0")
+    m.add_argument("--method", default="DOP853")
+    m.add_argument("--rtol", type=float, default=1e-9)
+    m.add_argument("--atol", type=float, default=1e-12)
+    m.add_argument("--folder", default="generated/rhs")
+    m.add_argument("--progress", action="store_true", help="report progress on stderr")
+    m.add_argument("-o", "--output", default="simulation.npz")
+    m.set_defaults(func=cmd_simulate)
     r = sub.add_parser(
         "reduce",
         help="canonical form of an operator polynomial",
