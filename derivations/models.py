@@ -9,11 +9,14 @@ field is passed anew at each call), state ``Mx, My, Mz``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sympy as sp
 
 from symmag.algebra import cross, dot
 from symmag.codegen import Model
 from symmag.conventions import gamma, gamma_abs
+from symmag.errors import SymmagInputError
 from symmag.fields import H_eff, M
 
 from .printed import alpha, alpha0
@@ -51,6 +54,20 @@ def llg_rsi() -> Model:
            "|M| is conserved by the equation. At M = 0 the damping term is 0/0: the right-hand\n"
            "side is nan there (M = 0 is not a state of this model).")
     return Model("llg_rsi", STATE, (GAMMA_ABS, ALPHA0, *FIELD), rhs, doc)
+
+
+def gilbert_model(name: str, field: Sequence[sp.Expr], parameters: Sequence[sp.Symbol],
+                  doc: str = "") -> Model:
+    """The same derived LLG equation (41) with a field H_eff(M) of the user's: ``field`` is
+    three SymPy expressions in the state symbols ``Mx, My, Mz`` and in ``parameters`` (which
+    come after gamma_abs and alpha0).  The derived rate of llg_rsi is reused with H_eff
+    replaced by ``field`` (SymPy substitution; the derivation holds for any c-number field)."""
+    base = llg_rsi()
+    if len(field) != 3:
+        raise SymmagInputError(f"{name}: the field needs 3 components, got {len(field)}")
+    rhs = tuple(sp.sympify(r).xreplace(dict(zip(FIELD, field))) for r in base.rhs)
+    return Model(name, STATE, (GAMMA_ABS, ALPHA0, *parameters), rhs,
+                 doc or f"The LLG equation (41) with the field H_eff(M) = {tuple(field)}.")
 
 
 MODELS = {"llg_rsi": llg_rsi}

@@ -154,3 +154,22 @@ def test_numba_backend_agrees_with_numpy(llg, tmp_path):
         a, b = llg.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz), fast.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz)
         assert a.shape == b.shape == shape
         assert np.linalg.norm(a - b) <= 1e-12 * np.linalg.norm(a)
+
+
+def test_gilbert_model_with_a_field_of_the_users(llg, tmp_path):
+    from derivations.models import STATE, gilbert_model
+
+    hz, k = sp.symbols("Hz K", real=True)
+    model = gilbert_model("llg_anisotropy", (0, 0, hz + k * STATE[2]), (hz, k))
+    mod = load(render_numpy(model), tmp_path, "aniso")
+    assert mod.PARAMETERS == ("gamma_abs", "alpha0", "Hz", "K")
+    y = np.array([0.3, -0.2, 0.9])
+    # K = 0 is llg_rsi in a static field along z; K != 0 shifts Hz by K Mz
+    assert np.allclose(mod.rhs(0, y, 1.3, 0.2, 0.8, 0.0), llg.rhs(0, y, 1.3, 0.2, 0, 0, 0.8), rtol=1e-14)
+    assert np.allclose(mod.rhs(0, y, 1.3, 0.2, 0.8, 0.5), llg.rhs(0, y, 1.3, 0.2, 0, 0, 0.8 + 0.5 * 0.9),
+                       rtol=1e-14)
+    jac = mod.jacobian(0, y, 1.3, 0.2, 0.8, 0.5)
+    h = 1e-6
+    numeric = np.column_stack([(mod.rhs(0, y + h * e, 1.3, 0.2, 0.8, 0.5)
+                                - mod.rhs(0, y - h * e, 1.3, 0.2, 0.8, 0.5)) / (2 * h) for e in np.eye(3)])
+    assert np.abs(jac - numeric).max() < 1e-7
