@@ -244,20 +244,18 @@ def bind38():
 
 
 def eq39():
-    """The coefficient of M x dM/dt in D; D is Gilbert-like iff it equals alpha, and the
-    residual of (38) vanishes for every M, dM/dt, H_eff iff lambda - alpha + alpha^2
-    lambda M^2 = 0, whose solution for lambda is (39) solved for lambda."""
+    """The coefficient of M x dM/dt in D (no field, |M| conserved) is lambda/(1 - lambda alpha
+    M^2); D is Gilbert-like with parameter alpha iff that coefficient is alpha -- (39).  That
+    the residual of (38) vanishes only then is the step cancellation-condition."""
     no_field = {h: 0 for h in H_eff}
     coeff = sp.factor(d_constant()[0].xreplace(no_field) / conserve(cross(M, Mdot)[0]))
-    (root,) = sp.solve(lam - alpha + alpha**2 * lam * M2, lam)
-    return Derived(result=Equal(alpha, coeff), by=Equal(root, lambda_from_39()))
+    return Derived(result=Equal(alpha, coeff), by=Equal(coeff, lam / (1 - lam * alpha * M2)))
 
 
 def eq40():
     relation = sp.Eq(alpha0 / M_mag, (lam0 / M_mag) / (1 - lam0 * alpha0))  # (39) with M^2 = M_mag^2
     (sol,) = sp.solve(relation, lam0)
-    check = sp.simplify(relation.lhs - relation.rhs).subs(lam0, sol)
-    return Derived(result=Equal(lam0, sol), by=Equal(sp.simplify(check), 0))
+    return Derived(result=Equal(lam0, sol), by=Equal(sol, alpha0 / (1 + alpha0**2)))
 
 
 def gilbert_rate() -> tuple:

@@ -183,6 +183,18 @@ def cmd_simulate(args) -> int:
         y0 = np.array([float(v) for v in args.y0.split(",")])
     except ValueError as exc:
         raise SymmagInputError(f"--y0 takes comma-separated numbers, got {args.y0!r}") from exc
+    if not np.all(np.isfinite(y0)):
+        raise SymmagInputError("--y0 must be finite")
+    if not (np.isfinite(args.t_end) and args.t_end > 0):
+        raise SymmagInputError(f"--t-end must be a finite positive time, got {args.t_end}")
+    for name, value in (("--points", args.points), ("--ensemble", args.ensemble)):
+        if value < 1:
+            raise SymmagInputError(f"{name} must be at least 1, got {value}")
+    if not (args.rtol > 0 and args.atol > 0):
+        raise SymmagInputError("--rtol and --atol must be positive")
+    if args.method not in ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"):
+        raise SymmagInputError(f"unknown --method {args.method!r}; use RK45, RK23, DOP853, Radau, BDF "
+                               "or LSODA")
     if args.ensemble > 1:
         y0 = np.tile(y0[:, None], (1, args.ensemble))
     params = parse_assignments(args.param)
@@ -190,7 +202,10 @@ def cmd_simulate(args) -> int:
                    method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress)
     if not sim.success:
         raise SymmagInputError(f"integration failed: {sim.message}")
-    print(save(sim, args.output))
+    try:
+        print(save(sim, args.output))
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
     return 0
 
 

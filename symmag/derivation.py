@@ -69,7 +69,8 @@ class Parallel:
 class Derived:
     """``result`` is what the derivation obtained (shown, and compared with the
     printed form); ``by`` is the claim that verifies it, e.g. the identity
-    obtained by substituting the result back."""
+    obtained by substituting the result back.  Only ``by`` is checked, so a step
+    with a Derived claim must name a printed equation (else it fails)."""
 
     result: Equal
     by: Any
@@ -491,7 +492,12 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
             return True, f" Printed form's dimensions not checked: {exc}."
 
     if step.kind in ("definition", "unchecked"):
-        claim = step.claim() if step.claim is not None else None
+        try:
+            claim = step.claim() if step.claim is not None else None
+        except SymmagInputError:
+            raise
+        except Exception as exc:  # a definition that cannot even be built is a failed step
+            return done("failed", "none", None, f"error while building: {type(exc).__name__}: {exc}")
         ok, note = printed_dims()
         detail = (step.reason or step.statement) + note
         if not ok:
@@ -499,6 +505,9 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         return done(step.kind, "definition" if step.kind == "definition" else "none", claim, detail)
     try:
         claim = step.claim()
+        if isinstance(claim, Derived) and printed_entry is None:
+            return done("failed", "none", claim, "a Derived claim is checked through `by` only; its "
+                        "result must be compared with a printed equation (use Equal otherwise)")
         outcome = check_claim(claim, step.representation)
     except SymmagInputError:
         raise

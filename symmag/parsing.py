@@ -32,6 +32,8 @@ _TOKEN = re.compile(
     r"|(?P<op>\*\*|[-+*/(),\[\]{}]))"
 )
 
+MAX_POWER = 64  # canonical forms of high powers grow fast: keep the grammar from stalling
+
 BUILTINS = {"hbar": hbar, "gamma": gamma, "N": N, "I": sp.I}
 
 
@@ -84,6 +86,8 @@ class _Parser:
             else:
                 if not rhs.is_scalar():
                     raise SymmagInputError("division by an operator is not polynomial")
+                if rhs.scalar_part() == 0:
+                    raise SymmagInputError("division by zero")
                 out = out / rhs.scalar_part()
         return out
 
@@ -101,6 +105,8 @@ class _Parser:
             kind, val = self.take()
             if kind != "num" or not val.isdigit():
                 raise SymmagInputError(f"exponent must be a non-negative integer, got {val!r}")
+            if int(val) > MAX_POWER:
+                raise SymmagInputError(f"exponent {val} is larger than {MAX_POWER}")
             if base.is_scalar():
                 return Op.scalar(base.scalar_part() ** int(val))
             return base ** int(val)

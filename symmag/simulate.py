@@ -126,6 +126,8 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise SymmagInputError(f"expected NAME=NUMBER, got {item!r}")
+        if name.strip() in out:
+            raise SymmagInputError(f"{name.strip()} is given twice")
         try:
             out[name.strip()] = float(value)
         except ValueError as exc:

@@ -62,6 +62,8 @@ def test_derivation_with_non_polynomial_operator(tmp_path):
         ("M0x**-1", "non-negative integer"),
         ("__import__('os')", "unexpected character"),
         ("M0x +", "unexpected"),
+        ("1/0", "division by zero"),
+        ("M0x**100000", "larger than 64"),
     ],
 )
 def test_reduce_rejects(expr, needle, capsys):

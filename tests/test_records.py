@@ -135,3 +135,20 @@ def test_parallel_check_matches_serial(capsys):
         records = json.loads(capsys.readouterr().out)["results"]
         outputs.append([(r["id"], r["status"], r["method"], r["derived"]) for r in records])
     assert outputs[0] == outputs[1]
+
+
+def test_derived_result_needs_a_printed_equation():
+    from symmag.derivation import Derived
+
+    x = sp.Symbol("x")
+    step = Step(id="unanchored", claim=lambda: Derived(result=Equal(x, 2), by=Equal(1, 1)))
+    (r,) = Derivation("d", "d", (step,)).run()
+    assert r.status == "failed" and "printed equation" in r.detail
+
+
+def test_definition_that_cannot_be_built_fails():
+    def boom():
+        raise RuntimeError("boom")
+
+    (r,) = Derivation("d", "d", (Step(id="def", kind="definition", claim=boom),)).run()
+    assert r.status == "failed" and "boom" in r.detail

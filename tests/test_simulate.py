@@ -64,3 +64,9 @@ def test_cli_writes_npz_and_csv(tmp_path, capsys):
     assert main([*base, "--param", "Hw=1", "-o", str(tmp_path / "x.npz")]) == 2
     assert "unknown: Hw" in capsys.readouterr().err
     assert main(["simulate", "nope", "--y0", "1,2,3", "--t-end", "1"]) == 2
+    for bad in (["--t-end", "0"], ["--t-end", "inf"], ["--method", "FOO"], ["--points", "0"],
+                ["--param", "Hz=2"], ["-o", str(tmp_path / "no" / "dir.npz")]):
+        capsys.readouterr()
+        assert main([*base, *bad]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("symmag: error:")

@@ -66,7 +66,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     result[0] = -_r0*(-Hy*Mz + Hz*My) - _r3*(-Hx*_r1 + Mx*_r2)
     result[1] = -_r0*(Hx*Mz - Hz*Mx) - _r3*(-Hy*_r1 + My*_r2)
     result[2] = -_r0*(-Hx*My + Hy*Mx) - _r3*(-Hz*_r1 + Mz*_r2)
-    return result.reshape(shape)
+    return result.reshape(shape) if out is None else out
 
 
 

@@ -81,7 +81,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     k = y2.shape[1]
     result = numpy.empty(y2.shape) if out is None else numpy.asarray(out).reshape(y2.shape)
     _kernel(y2[0], y2[1], y2[2], numpy.broadcast_to(gamma_abs, (k,)), numpy.broadcast_to(alpha0, (k,)), numpy.broadcast_to(Hx, (k,)), numpy.broadcast_to(Hy, (k,)), numpy.broadcast_to(Hz, (k,)), result)
-    return result.reshape(shape)
+    return result.reshape(shape) if out is None else out
 
 
 
