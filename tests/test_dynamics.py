@@ -68,3 +68,19 @@ def test_rsi_exact_dynamics_follow_the_llg_equation():
     sol = simulate(llg, exact[:, 0], (0, t[-1]), (1.0, alpha0, *field), t_eval=t, rtol=1e-11, atol=1e-13)
     assert np.abs(sol.y - exact).max() / np.linalg.norm(exact[:, 0]) < 1e-7
     assert abs(exact[2, -1] - exact[2, 0]) > 0.1 * np.linalg.norm(exact[:, 0])  # it did relax
+
+
+def test_cumulant_closure_beats_the_lowest_order():
+    """3 spins 1/2, a correlated (random) initial state, lambda = 0.15, H_z = 1, t in [0, 8]:
+    the second-order cumulant closure tracks the exact M(t) better than the paper's lowest
+    order at every time; the mean field does not (it is no better than the lowest order)."""
+    from symmag.accuracy import spin_spin_errors
+    from symmag.numeric import random_density_matrix
+
+    system = SpinSystem(3, "1/2", hbar=1.0, gamma=-1.0)
+    rho0 = random_density_matrix(system.dim, np.random.default_rng(1))
+    t = np.linspace(0, 8, 41)
+    errors = spin_spin_errors(system, rho0, 0.15, 1.0, t)
+    assert np.all(errors["cumulant 2"][1:] < errors["lowest order"][1:])
+    assert errors["cumulant 2"].max() < 0.2 * errors["lowest order"].max()
+    assert errors["mean field"].max() > errors["cumulant 2"].max()
