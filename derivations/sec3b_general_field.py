@@ -46,7 +46,7 @@ from .printed import (
     omega0,
 )
 from .sec3a_rsi import DIMENSIONS as SEC3A_DIMENSIONS
-from .sec3a_rsi import Mdot, conserve, radiation_field
+from .sec3a_rsi import M2, STATIC, Mdot, conserve, radiation_field
 
 DIMENSIONS = {
     **SEC3A_DIMENSIONS, **TABLE,
@@ -58,13 +58,11 @@ DIMENSIONS = {
 
 m = moment_average()
 MU = sp.Symbol("mu")
-STATIC = {H_eff[0]: 0, H_eff[1]: 0, H_eff[2]: H_z}
 #: the original pair obeys (40); lambda = lambda0/M, alpha = alpha0/M
 DIMENSIONLESS = {lam: lam0 / M_mag, alpha: alpha0 / M_mag}
 RELATION_40 = {lam0: alpha0 / (1 + alpha0**2)}
 
 
-M2 = dot(M, M)
 #: 1/|M| in a Hamiltonian (a positive c-number, constant since |M| is conserved); replaced
 #: by 1/sqrt(M . M) after the Hermiticity check, so that every coefficient is exact
 M_INV = sp.Symbol("Minv", positive=True)

@@ -511,11 +511,6 @@ def M0_vector() -> tuple[Op, Op, Op]:
     return tuple(M0(a) for a in range(3))  # type: ignore[return-value]
 
 
-def S_vector(site) -> tuple[Op, Op, Op]:
-    """(S_i^x, S_i^y, S_i^z)."""
-    return tuple(S(site, a) for a in range(3))  # type: ignore[return-value]
-
-
 def product(factors: Iterable) -> Op:
     out = Op.scalar(1)
     for f in factors:
@@ -599,7 +594,3 @@ def dot(u: Sequence, v: Sequence):
     """u . v, keeping the order of factors."""
     return u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
 
-
-def vector_commutator(u: Sequence, h) -> tuple[Op, Op, Op]:
-    """([u^x, H], [u^y, H], [u^z, H])."""
-    return tuple(commutator(ua, h) for ua in u)  # type: ignore[return-value]

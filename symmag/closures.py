@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
 from .conventions import V
-from .expectation import correlation_symbol
+from .expectation import Correlation, correlation_symbol
 from .hierarchy import correlation_rate
 
 Word = tuple[int, ...]
@@ -90,10 +90,8 @@ def _close(hamiltonian, order: int, closure_value, label: str = "") -> dict[sp.S
         rate = correlation_rate(w, hamiltonian, label)
         replace = {}
         for s in rate.free_symbols:
-            if s in kept or "^" not in s.name or not s.name.startswith(("G", "m")):
-                continue
-            idx = tuple("xyz".index(ch) for ch in s.name.split("^")[1])
-            replace[s] = correlation_from_moment(idx, closure_value(idx))
+            if isinstance(s, Correlation) and s not in kept:
+                replace[s] = correlation_from_moment(s.word, closure_value(s.word))
         system[correlation_symbol(w)] = sp.expand(rate.xreplace(replace))
     return system
 
@@ -122,7 +120,6 @@ def is_closed(system: dict[sp.Symbol, sp.Expr]) -> bool:
     """No correlation symbol on a right-hand side outside the system's own variables."""
     kept = set(system)
     for rhs in system.values():
-        for s in rhs.free_symbols:
-            if s.name.startswith(("G", "m")) and "^" in s.name and s not in kept:
-                return False
+        if any(isinstance(s, Correlation) and s not in kept for s in rhs.free_symbols):
+            return False
     return True

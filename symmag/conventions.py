@@ -59,9 +59,3 @@ def latex(expr: sp.Basic) -> str:
     """LaTeX of a c-number expression with the paper's symbol names."""
     return sp.latex(expr, symbol_names=LATEX_NAMES)
 
-
-def gamma_sign_substitution(sign: int) -> dict[sp.Symbol, sp.Expr]:
-    """Substitution gamma -> sign*|gamma| for a step that fixes the sign."""
-    if sign not in (-1, 1):
-        raise ValueError(f"sign of gamma must be +1 or -1, got {sign!r}")
-    return {gamma: sign * gamma_abs}

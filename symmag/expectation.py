@@ -38,6 +38,11 @@ class Correlation(sp.Symbol):
     """A named average: ``m^x`` = <M0^x>, ``G^xy`` = <[M0^x, M0^y]_+>, ... ;
     a trailing label ``0`` (``G0^xy``) marks the average with rho_0."""
 
+    @property
+    def word(self) -> Word:
+        """The (sorted) component indices: G^xyz -> (0, 1, 2)."""
+        return tuple(AXES.index(c) for c in self.name.split("^")[1])
+
     def _latex(self, printer):
         head, idx = self.name.split("^")
         zero = head.endswith("0")

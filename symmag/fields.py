@@ -26,11 +26,6 @@ def vector_function(name: str, latex_name: str | None = None, of=t) -> tuple[sp.
     return tuple(out)
 
 
-def vector_symbol(name: str) -> tuple[sp.Symbol, ...]:
-    """A 3-vector of real symbols name_x, name_y, name_z."""
-    return tuple(sp.Symbol(f"{name}_{ax}", real=True) for ax in AXES)
-
-
 #: The effective field H_eff(t) of (3), components as functions of time.
 H_eff = vector_function("H_eff")
 #: The c-number magnetization M(t) of (5).

@@ -21,7 +21,7 @@ import sympy as sp
 
 from .algebra import M0, Op, commutator, product
 from .conventions import hbar
-from .expectation import correlation_symbol, expectation
+from .expectation import Correlation, correlation_symbol, expectation
 
 Word = tuple[int, ...]
 
@@ -53,6 +53,4 @@ def hierarchy(hamiltonian, order: int, label: str = "") -> dict[sp.Symbol, sp.Ex
 
 def highest_order(expr: sp.Expr) -> int:
     """The largest n of a correlation symbol in ``expr`` (0 when there is none)."""
-    orders = [len(s.name.split("^")[1]) for s in expr.free_symbols if s.name.startswith(("G", "m"))
-              and "^" in s.name]
-    return max(orders, default=0)
+    return max((len(s.word) for s in expr.free_symbols if isinstance(s, Correlation)), default=0)

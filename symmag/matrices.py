@@ -77,6 +77,13 @@ class SpinSystem:
         """M0^a = gamma sum_i S_i^a (eq. (6))."""
         return self.gamma * sum(self.site(i, a) for i in range(self.n_sites))
 
+    def default_site_map(self, op: Op) -> dict:
+        """Distinct free site symbols on distinct sites, in sorted order."""
+        sites = sorted(op.free_sites(), key=lambda s: s.name)
+        if len(sites) > self.n_sites:
+            raise ValueError(f"{len(sites)} distinct free sites need at least that many spins")
+        return {s: n for n, s in enumerate(sites)}
+
     def word(self, key: Key, site_map: Mapping[sp.Symbol, int]) -> np.ndarray:
         """Matrix of one canonical monomial, free sites placed by ``site_map``."""
         eye = np.eye(self.dim, dtype=complex)
@@ -120,10 +127,7 @@ class SpinSystem:
         subs.setdefault(hbar, self.hbar)
         subs.setdefault(gamma, self.gamma)
         if site_map is None:
-            sites = sorted(op.free_sites(), key=lambda s: s.name)
-            if len(sites) > self.n_sites:
-                raise ValueError(f"{len(sites)} distinct free sites need at least that many spins")
-            site_map = {s: n for n, s in enumerate(sites)}
+            site_map = self.default_site_map(op)
         elif len(set(site_map.values())) != len(site_map):
             raise ValueError("distinct site symbols must go to distinct sites")
         out = np.zeros((self.dim, self.dim), dtype=complex)

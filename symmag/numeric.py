@@ -84,7 +84,7 @@ def time_dependent_matrix(op: Op, system: SpinSystem, functions: Mapping[sp.Expr
         c = c.subs({d: dummies[d] for d in derivs}).subs({p: dummies[p] for p in plain})
         args = [dummies[d] for d in [*derivs, *plain]]
         f = sp.lambdify([time, *args], c, modules="numpy")
-        terms.append((f, system.word(k, _site_map(op))))
+        terms.append((f, system.word(k, system.default_site_map(op))))
     callables = [*derivs.values(), *plain.values()]
 
     def at(tt: float) -> Matrix:
@@ -92,11 +92,6 @@ def time_dependent_matrix(op: Op, system: SpinSystem, functions: Mapping[sp.Expr
         return sum(complex(f(tt, *vals)) * w for f, w in terms)
 
     return at
-
-
-def _site_map(op: Op) -> dict:
-    sites = sorted(op.free_sites(), key=lambda s: s.name)
-    return {s: n for n, s in enumerate(sites)}
 
 
 def random_density_matrix(dim: int, rng: np.random.Generator) -> Matrix:

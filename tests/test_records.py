@@ -152,3 +152,11 @@ def test_definition_that_cannot_be_built_fails():
 
     (r,) = Derivation("d", "d", (Step(id="def", kind="definition", claim=boom),)).run()
     assert r.status == "failed" and "boom" in r.detail
+
+
+def test_identity_residual_on_matrices():
+    from symmag.matrices import SpinSystem, identity_residual
+
+    system = SpinSystem(2, 1, hbar=0.7, gamma=-1.3)
+    assert identity_residual(M0(0) * M0(1) - M0(1) * M0(0), sp.I * hbar * gamma * M0(2), system) < 1e-12
+    assert identity_residual(M0(0) * M0(1), M0(1) * M0(0), system) > 0.1
