@@ -32,7 +32,8 @@ from .printed import J_ex, lam
 _LAMBDA_IV = 1 / (E * T**2 * M_DIM**2)  # from (63): J^{ab} S S is an energy, J = lambda M M
 DIMENSIONS = {**TABLE, "lambda": _LAMBDA_IV, "H_I": E / _LAMBDA_IV, "J": 1 / (E * T**2),
               "Omega": (E / H) ** 2 / L3 * M_DIM,  # Omega^a = G^{ab} M^b
-              **{f"dG_{a}{b}": (E / H) ** 2 / L3 / T for a in "xyz" for b in "xyz"}}
+              **{f"dG_{a}{b}": (E / H) ** 2 / L3 / T for a in "xyz" for b in "xyz"},
+              **{f"Gp_{a}{b}{c}": (E / H) ** 3 / L3 for a in "xyz" for b in "xyz" for c in "xyz"}}
 
 SPIN_HALF = Representation(sp.Rational(1, 2))
 SPIN_ONE = Representation(1)
