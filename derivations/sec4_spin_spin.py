@@ -33,7 +33,13 @@ _LAMBDA_IV = 1 / (E * T**2 * M_DIM**2)  # from (63): J^{ab} S S is an energy, J 
 DIMENSIONS = {**TABLE, "lambda": _LAMBDA_IV, "H_I": E / _LAMBDA_IV, "J": 1 / (E * T**2),
               "Omega": (E / H) ** 2 / L3 * M_DIM,  # Omega^a = G^{ab} M^b
               **{f"dG_{a}{b}": (E / H) ** 2 / L3 / T for a in "xyz" for b in "xyz"},
-              **{f"Gp_{a}{b}{c}": (E / H) ** 3 / L3 for a in "xyz" for b in "xyz" for c in "xyz"}}
+              **{f"Gp_{a}{b}{c}": (E / H) ** 3 / L3 for a in "xyz" for b in "xyz" for c in "xyz"},
+              # (72): I = sum_{i != j} <S_i S_j>_0, an average per volume of two spins
+              "I": (E * T) ** 2 / L3, **{f"C_{a}{b}": (E * T) ** 2 / L3 for a in "xyz" for b in "xyz"},
+              "omegabar0": 1 / T, "rho_lambda": sp.S.One, "rho_0": sp.S.One,
+              "Integral_of_commutator": E * T / _LAMBDA_IV,  # int dtau [H_lambda, rho]: H_lambda = H_I
+              "G0^{ab}": (E / H) ** 2 / L3,
+              "<[M0^a, M0^b]_+>_0": (E / H) ** 2 / L3}
 
 SPIN_HALF = Representation(sp.Rational(1, 2))
 SPIN_ONE = Representation(1)
