@@ -19,26 +19,26 @@ from symmag.conventions import gamma, gamma_abs
 from symmag.errors import SymmagInputError
 from symmag.fields import H_eff, M
 
-from .printed import alpha, alpha0
+from .printed import alpha, alpha0, lb46, lb49
 from .sec3a_rsi import gilbert_rate
+from .sec3b_general_field import combined_rate
 
 STATE = sp.symbols("Mx My Mz", real=True)
 FIELD = sp.symbols("Hx Hy Hz", real=True)
 GAMMA_ABS = sp.Symbol("gamma_abs", positive=True)
 ALPHA0 = sp.Symbol("alpha0", positive=True)
+#: the two barred parameters of Sec. III B (both printed as lambda0 in the extraction)
+LB46, LB49 = lb46, lb49
 
 
-def llg_rsi() -> Model:
-    """(41), the LLG equation of the radiation-spin interaction: the Gilbert equation
-    (29)+(38) solved for dM/dt (step llg-form), with lambda and alpha eliminated through
-    (39)-(40): alpha = alpha0/|M|, |M| taken from the state.
-
-    For fast code the derived rate is written as a M x H + b M x (M x H); SymPy finds a and
-    b by projection and the decomposition is checked to reproduce the derived rate."""
+def _llg_form(rate: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
+    """A derived rate (in M, H_eff and gamma) in the state and parameter symbols, with
+    gamma = -|gamma| and alpha = alpha0/|M|, rewritten as a M x H + b M x (M x H) for fast code:
+    SymPy finds a and b by projection and the rewrite is checked to reproduce the rate."""
     magnitude = sp.sqrt(dot(STATE, STATE))
     sub = {**dict(zip(M, STATE)), **dict(zip(H_eff, FIELD))}
     rate = [r.xreplace(sub).subs({gamma: -gamma_abs, alpha: alpha0 / magnitude})
-            .xreplace({gamma_abs: GAMMA_ABS, alpha0: ALPHA0}) for r in gilbert_rate()]
+            .xreplace({gamma_abs: GAMMA_ABS, alpha0: ALPHA0}) for r in rate]
     prec = cross(STATE, FIELD)
     damp = cross(STATE, prec)
     a = sp.factor(sp.cancel(dot(rate, prec) / dot(prec, prec)))
@@ -47,13 +47,36 @@ def llg_rsi() -> Model:
     rhs = tuple(a * prec[i] + b * (STATE[i] * dot(STATE, FIELD) - FIELD[i] * dot(STATE, STATE))
                 for i in range(3))
     if any(sp.simplify(x - y) != 0 for x, y in zip(rhs, rate)):
-        raise AssertionError("the decomposition of (41) does not reproduce the derived rate")
+        raise AssertionError("the decomposition a M x H + b M x (M x H) does not reproduce the rate")
+    return rhs
+
+
+def llg_rsi() -> Model:
+    """(41), the LLG equation of the radiation-spin interaction: the Gilbert equation
+    (29)+(38) solved for dM/dt (step llg-form), with lambda and alpha eliminated through
+    (39)-(40): alpha = alpha0/|M|, |M| taken from the state."""
     doc = ("LLG equation (41) of the radiation-spin interaction, Saradzhev et al. Sec. III A:\n"
            "dM/dt = -|gamma|/(1 + alpha0^2) [M x H + (alpha0/|M|) M x (M x H)],\n"
            "gamma = -|gamma|, alpha0 = alpha |M| dimensionless, lambda0 = alpha0/(1 + alpha0^2).\n"
            "|M| is conserved by the equation. At M = 0 the damping term is 0/0: the right-hand\n"
            "side is nan there (M = 0 is not a state of this model).")
-    return Model("llg_rsi", STATE, (GAMMA_ABS, ALPHA0, *FIELD), rhs, doc)
+    return Model("llg_rsi", STATE, (GAMMA_ABS, ALPHA0, *FIELD), _llg_form(gilbert_rate()), doc)
+
+
+def llg_rsi_extra() -> Model:
+    """Sec. III B: the radiation field (32) with the extra parallel field (46) and the extra
+    torque (49) together -- the derived equation in Gilbert form (step combined-general-field,
+    valid in any time-dependent field), solved for dM/dt."""
+    doc = ("The RSI magnetization equation with both Sec. III B modifications of the radiation\n"
+           "field, Saradzhev et al. (46) and (49): H_r^d -> H_r^d - lambdabar46 H_eff +\n"
+           "(lambdabar49/|M|) M x H_eff. Derived (symmag check, step combined-general-field):\n"
+           "dM/dt = -|gamma| [p M x H + (q/|M|) M x (M x H)],\n"
+           "p = 1/(1 + alpha0^2) - lambdabar46 (precession), q = lambda0 + lambdabar49 (relaxation),\n"
+           "lambda0 = alpha0/(1 + alpha0^2); gamma = -|gamma|; alpha0 of the original pair (40).\n"
+           "lambdabar46 = lambdabar49 = 0 gives llg_rsi. |M| is conserved; at M = 0 the\n"
+           "right-hand side is nan (M = 0 is not a state of this model).")
+    return Model("llg_rsi_extra", STATE, (GAMMA_ABS, ALPHA0, LB46, LB49, *FIELD),
+                 _llg_form(combined_rate()), doc)
 
 
 def gilbert_model(name: str, field: Sequence[sp.Expr], parameters: Sequence[sp.Symbol],
@@ -70,4 +93,4 @@ def gilbert_model(name: str, field: Sequence[sp.Expr], parameters: Sequence[sp.S
                  doc or f"The LLG equation (41) with the field H_eff(M) = {tuple(field)}.")
 
 
-MODELS = {"llg_rsi": llg_rsi}
+MODELS = {"llg_rsi": llg_rsi, "llg_rsi_extra": llg_rsi_extra}

@@ -24,7 +24,7 @@ from functools import cache
 import sympy as sp
 
 from symmag.algebra import M0_vector, cross, dot
-from symmag.conventions import gamma
+from symmag.conventions import gamma, t
 from symmag.derivation import Derivation, Derived, Equal, Step, step
 from symmag.dimensions import TABLE, E, H
 from symmag.dterm import dterm
@@ -46,7 +46,7 @@ from .printed import (
     omega0,
 )
 from .sec3a_rsi import DIMENSIONS as SEC3A_DIMENSIONS
-from .sec3a_rsi import M2, STATIC, Mdot, conserve, radiation_field
+from .sec3a_rsi import M2, STATIC, Mdot, conserve, gilbert_rate, radiation_field
 
 DIMENSIONS = {
     **SEC3A_DIMENSIONS, **TABLE,
@@ -114,26 +114,38 @@ def _decompose(vec, basis) -> list[sp.Expr]:
     return [sp.factor(sp.cancel(reduce(dot(vec, b)) / reduce(dot(b, b)))) for b in basis]
 
 
-@cache
-def analyse(kind: str, static: bool = True) -> Reading:
-    """Run one modified radiation field through the D-term machinery."""
+def modified_field(kind: str) -> tuple:
+    """H_r^d of (32) with the modification ``kind``: "none", "46", "49", "53" or "46+49"."""
     extra = {
         "none": (0, 0, 0),
         "46": tuple(-lb46 * h for h in H_eff),
         "49": tuple(lb49 * M_INV * c for c in cross(M, H_eff)),
         "53": tuple(kappa * lam * M[a] * M_INV * dot(M, H_eff) for a in range(3)),
+        "46+49": tuple(-lb46 * h + lb49 * M_INV * c for h, c in zip(H_eff, cross(M, H_eff))),
     }[kind]
-    field = tuple(a + b for a, b in zip(radiation_field(lam, alpha), extra))
-    d = dterm(-dot(M0_vector(), field))
+    return tuple(a + b for a, b in zip(radiation_field(lam, alpha), extra))
+
+
+@cache
+def averaged_d(kind: str, static: bool = True) -> tuple[sp.Expr, tuple]:
+    """(mu, D): <M0> = mu M from M = <M0 + M_I>, and the averaged D of (30) with it, as
+    functions of M, dM/dt and H_eff (H_eff = H_z z when ``static``)."""
+    d = dterm(-dot(M0_vector(), modified_field(kind)))
     fix = {**(STATIC if static else {}), **BACK}
     moment = [x.xreplace(fix) for x in d.moment]
     res = sp.cancel(M[0] - expectation(moment[0]).xreplace({m[b]: MU * M[b] for b in range(3)}))
     (mu,) = sp.solve(sp.numer(sp.together(res)), MU)
     sub = {m[b]: mu * M[b] for b in range(3)}
+    return mu, tuple(expectation(x.xreplace(fix)).xreplace(sub) for x in d.d_operator)
+
+
+@cache
+def analyse(kind: str, static: bool = True) -> Reading:
+    """Run one modified radiation field through the D-term machinery."""
+    mu, d = averaged_d(kind, static)
     flat = plane if static else (lambda x: x)
-    dvec = [sp.cancel(flat(conserve(expectation(x.xreplace(fix)).xreplace(sub))))
-            for x in d.d_operator]
-    h = [x.xreplace(fix) for x in H_eff]
+    dvec = [sp.cancel(flat(conserve(x))) for x in d]
+    h = [x.xreplace(STATIC) if static else x for x in H_eff]
     no_motion = {x: 0 for x in Mdot}
     no_field = {x: 0 for x in (*H_eff, H_z)}
     free = _decompose([x.xreplace(no_field) for x in dvec], [cross(M, Mdot), Mdot, M])
@@ -322,6 +334,57 @@ def perpendicular_crossing():
                   sp.sign(t_star - t0)), (0, 1, 0, 1))
 
 
+# -- both modifications at once, in any field (the generated model llg_rsi_extra) ---------
+_DERIVATIVES = sp.symbols("dM_x dM_y dM_z dH_x dH_y dH_z", real=True)
+_M_ALONG_Z = sp.Symbol("M_zeta", positive=True)
+
+
+def generic_frame(x: sp.Expr) -> sp.Expr:
+    """x at one instant in a frame where M lies along +z and H_eff in the xz-plane, with
+    dM/dt and dH_eff/dt kept as six independent symbols.  No loss of generality for the
+    rotation-covariant vectors of this construction (all built from M, H_eff and their
+    derivatives with dot and cross products)."""
+    derivatives = (*Mdot, *(sp.Derivative(h, t) for h in H_eff))
+    x = x.xreplace(dict(zip(derivatives, _DERIVATIVES)))
+    return x.xreplace({M[0]: 0, M[1]: 0, M[2]: _M_ALONG_Z, H_eff[1]: 0})
+
+
+@cache
+def combined_rate() -> tuple:
+    """dM/dt with (46) and (49) applied together: the Gilbert form read off the derived
+    static equation (damping alpha_eff, gyromagnetic ratio gamma_eff) solved for dM/dt as
+    in (41), lambda and alpha eliminated through (39)-(40), |M| = sqrt(M . M); gamma kept as
+    a symbol (the caller picks its sign)."""
+    r = analyse("46+49")
+    a_eff = dimensionless(r.alpha_eff * M_mag)
+    g_ratio = dimensionless(r.gamma_ratio)
+    return tuple(x.subs({gamma: gamma * g_ratio, alpha: a_eff / sp.sqrt(M2)}, simultaneous=True)
+                 for x in gilbert_rate())
+
+
+def combined_general_field():
+    """combined_rate() solves dM/dt = gamma M x H_eff + D(dM/dt), with D derived for a general
+    time-dependent H_eff(t) (not only the static field the reading came from)."""
+    _, d = averaged_d("46+49", static=False)
+    mag = sp.sqrt(M2)
+    dimensionless_pair = {lam: RELATION_40[lam0] / mag, alpha: alpha0 / mag}
+    rate = [sp.cancel(generic_frame(x)) for x in combined_rate()]
+    at_rate = dict(zip(_DERIVATIVES[:3], rate))
+    residual = []
+    for a in range(3):
+        d_a = sp.cancel(generic_frame(d[a].xreplace(dimensionless_pair)))
+        precession = generic_frame(gamma * cross(M, H_eff)[a])
+        residual.append(sp.cancel(rate[a] - precession - d_a.xreplace(at_rate)))
+    return Equal(tuple(residual), (0, 0, 0))
+
+
+def combined_rates():
+    """With both modifications the static rates are those of (46) for the precession and of
+    (49) for the relaxation: the two effects add without mixing."""
+    both, field, torque = rates("46+49"), rates("46"), rates("49")
+    return Equal(both, (field[0], torque[1]))
+
+
 def _nondissipative():
     r = dterm(-dot(M0_vector(), [kappa * lam * M[a] * M_INV * dot(M, H_eff) for a in range(3)]))
     return tuple(x.xreplace({M_INV: 1 / M_mag}) for x in r.moment_interaction)
@@ -428,6 +491,14 @@ DERIVATION = Derivation(
         step("overturning-passes-perpendicular", None, perpendicular_crossing, "For a < -1 "
               "(rate r < 0) and 0 < d < 1, M is perpendicular to H_eff (M_z = 0) exactly when "
               "M_p/M reaches its maximum 1, and then turns upside down."),
+        step("combined-rates", None, combined_rates, "(46) and (49) together: precession "
+              "omega0/(1 + alpha0^2) - lambdabar46 omega0 as with (46) alone, relaxation "
+              "(lambda0 + lambdabar49) omega0 as with (49) alone.", conventions=_NEG),
+        step("combined-general-field", None, combined_general_field, "With (46) and (49) "
+              "together, the Gilbert form read off in the static field solves dM/dt = gamma M x "
+              "H_eff + D for D derived in a general, time-dependent field H_eff(t) (checked at an "
+              "instant in the frame M || z, H_eff in the xz-plane, by rotation covariance): the "
+              "model llg_rsi_extra.", conventions=_NEG),
         Step(id="non-dissipative-field", equation="53", printed="53", kind="definition",
              statement="H_r^n = kappa lambda (M/M)(M . H_eff), parallel to M."),
         step("non-dissipative-moment", "54", eq54, "M_I,n = kappa lambda (M/M)(M0 . M) from the "

@@ -84,3 +84,23 @@ def test_perturbed_59_flips(monkeypatch):
     swapped = Printed(lhs=p.lhs, rhs=(p.rhs[1], p.rhs[0]))  # kappa_+ and kappa_- exchanged
     monkeypatch.setitem(printed.PRINTED, "59", swapped)
     assert next(r.status for r in sec3c_algebra.DERIVATION.run() if r.id == "kappa-roots") == "erratum"
+
+
+def test_combined_model_holds_in_a_general_field(results_bc):
+    """The model llg_rsi_extra rests on this step: (46) and (49) together, D derived in a
+    time-dependent field, satisfied by the Gilbert-form rate."""
+    assert results_bc["combined-general-field"].status == "verified"
+    assert results_bc["combined-rates"].status == "verified"
+
+
+def test_combined_general_field_can_fail(monkeypatch):
+    """A rate with a damping 1% off leaves a residual in the general-field check."""
+    from derivations import sec3b_general_field as g
+    from symmag.algebra import cross
+    from symmag.fields import H_eff, M
+
+    right = g.combined_rate()
+    off = tuple(r + sp.Rational(1, 100) * g.gamma * cross(M, cross(M, H_eff))[a] for a, r in enumerate(right))
+    monkeypatch.setattr(g, "combined_rate", lambda: off)
+    step = next(s for s in g.DERIVATION.steps if s.id == "combined-general-field")
+    assert next(r.status for r in g.DERIVATION.run() if r.id == step.id) == "failed"
