@@ -9,9 +9,10 @@ transverse part), median time of one call, printed with ratios against:
   output stacked into an array;
 * ``np.copyto`` of a state-sized array: the memory floor;
 
-and, when numba is installed, the numba backend (an @njit loop, one thread).
+and, when numba is installed, the numba backend: ``rhs`` (an @njit loop, one thread) and
+``rhs_parallel`` (prange over numba's threads).
 
-Usage: python benchmarks/rhs.py [--sizes 1000 1000000] [--repeats 7]
+Usage: python benchmarks/rhs.py [--sizes 1000 1000000 10000000] [--repeats 7]
 (the generated module is rendered into a temporary folder from derivations/models.py).
 """
 
@@ -57,7 +58,7 @@ def hand_written(y, gamma_abs, alpha0, hx, hy, hz, out):
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000, 10_000_000])
     p.add_argument("--repeats", type=int, default=7)
     args = p.parse_args()
     model = llg_rsi()
@@ -72,6 +73,8 @@ def main() -> None:
 
     gen = load(render_numpy(model), "llg_rsi")
     try:
+        import numba
+
         fast = load(render_numba(model), "llg_rsi_numba")  # needs the optional numba
     except ImportError:
         fast = None
@@ -93,15 +96,18 @@ def main() -> None:
             "copy": lambda y=y, s=src: np.copyto(s, y),
         }
         t_gen, t_gen_alloc, t_hand, t_lam, t_copy = (median_time(f, args.repeats) for f in calls.values())
-        if fast is not None:  # one thread: the kernel is not parallel; first call compiles
+        if fast is not None:  # first calls compile and are not timed (median_time warms up)
             t_fast = median_time(lambda y=y, p=params, o=out: fast.rhs(0.0, y, *p, out=o), args.repeats)
-            print(f"K = {k}: numba (1 thread) {t_fast * 1e3:.3f} ms; numba/hand-written "
-                  f"{t_fast / t_hand:.2f}, numba/copyto {t_fast / t_copy:.2f}")
+            t_par = median_time(lambda y=y, p=params, o=out: fast.rhs_parallel(0.0, y, *p, out=o),
+                                args.repeats)
+            print(f"K = {k}: numba rhs (1 thread) {t_fast * 1e3:.3f} ms; numba/hand-written "
+                  f"{t_fast / t_hand:.2f}, numba/copyto {t_fast / t_copy:.2f} | rhs_parallel "
+                  f"({numba.get_num_threads()} threads) {t_par * 1e3:.3f} ms, /copyto {t_par / t_copy:.2f}")
         print(f"K = {k}: generated (out=) {t_gen * 1e3:.3f} ms | generated (allocating) "
               f"{t_gen_alloc * 1e3:.3f} ms | hand-written NumPy {t_hand * 1e3:.3f} ms | lambdify "
               f"{t_lam * 1e3:.3f} ms | np.copyto {t_copy * 1e3:.3f} ms")
         print(f"  ratios: generated/hand-written {t_gen / t_hand:.2f}, generated/lambdify "
-              f"{t_gen / t_lam:.2f}, generated/copyto {t_gen / t_copy:.2f}")
+              f"{t_gen / t_lam:.2f}, generated/copyto {t_gen / t_copy:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from derivations.models import llg_rsi
+from derivations.models import MODELS
 from symmag.codegen import Model, command_for, render_numba, render_numpy
 from symmag.errors import SymmagInputError
 
@@ -30,12 +30,29 @@ def load(source: str, tmp_path: Path, name: str = "mod"):
 
 
 @pytest.fixture(scope="module")
-def llg(tmp_path_factory):
-    return load(render_numpy(llg_rsi()), tmp_path_factory.mktemp("gen"), "llg")
+def models():
+    return {name: make() for name, make in MODELS.items()}
 
 
-def closed_form(m0: np.ndarray, field: np.ndarray, gamma_abs: float, alpha0: float, t: np.ndarray):
-    """(44)-(45) and the derived azimuth phi0 + omega0 t/(1 + alpha0^2), in the field's frame."""
+@pytest.fixture(scope="module")
+def modules(models, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("gen")
+    return {name: load(render_numpy(m), tmp, name) for name, m in models.items()}
+
+
+@pytest.fixture(scope="module")
+def llg(modules):
+    return modules["llg_rsi"]
+
+
+#: typical parameters of each model, fields last
+PARAMS = {"llg_rsi": (1.3, 0.4, 0.2, -0.5, 0.9), "llg_rsi_extra": (1.3, 0.4, 0.15, -0.3, 0.2, -0.5, 0.9)}
+
+
+def closed_form(m0: np.ndarray, field: np.ndarray, gamma_abs: float, alpha0: float, t: np.ndarray,
+                precession: float | None = None, relaxation: float | None = None):
+    """(44)-(45) and the derived azimuth phi0 + omega0 t/(1 + alpha0^2), in the field's frame.
+    ``precession`` p and ``relaxation`` q replace 1/(1 + alpha0^2) and lambda0 (Sec. III B)."""
     n = field / np.linalg.norm(field)
     e1 = np.cross(n, [1.0, 0.0, 0.0] if abs(n[0]) < 0.9 else [0.0, 1.0, 0.0])
     e1 /= np.linalg.norm(e1)
@@ -44,10 +61,11 @@ def closed_form(m0: np.ndarray, field: np.ndarray, gamma_abs: float, alpha0: flo
     d = m0 @ n / mag
     phi0 = np.arctan2(m0 @ e2, m0 @ e1)
     omega0 = gamma_abs * np.linalg.norm(field)
-    lam0 = alpha0 / (1 + alpha0**2)
-    arg = lam0 * omega0 * t + np.arctanh(d)
+    p = 1 / (1 + alpha0**2) if precession is None else precession
+    q = alpha0 / (1 + alpha0**2) if relaxation is None else relaxation
+    arg = q * omega0 * t + np.arctanh(d)
     mz, mp = mag * np.tanh(arg), mag / np.cosh(arg)
-    phi = phi0 + omega0 * t / (1 + alpha0**2)
+    phi = phi0 + p * omega0 * t
     return (np.outer(mp * np.cos(phi), e1) + np.outer(mp * np.sin(phi), e2) + np.outer(mz, n)).T
 
 
@@ -70,14 +88,39 @@ def test_llg_matches_closed_form(llg, alpha0, m0, field):
     assert err.max() <= 1e-8
 
 
-def test_jacobian_matches_central_differences(llg):
+@pytest.mark.parametrize("lb46, a", [(0.3, 0.5), (-0.2, -0.5), (0.1, -1.5)])  # a < -1 overturns
+def test_extra_model_matches_closed_form(modules, lb46, a):
+    """llg_rsi_extra in a tilted static field against (44)-(45) with the derived Sec. III B
+    rates: precession (1/(1 + alpha0^2) - lambdabar46) omega0, relaxation (1 + a) lambda0 omega0."""
+    mod = modules["llg_rsi_extra"]
+    m0, field, gamma_abs, alpha0 = np.array([0.2, 0.5, 0.7]), np.array([0.3, -0.4, 0.9]), 1.7, 0.3
+    lam0 = alpha0 / (1 + alpha0**2)
+    p, q = 1 / (1 + alpha0**2) - lb46, (1 + a) * lam0
+    t_end = 5 / abs(q * gamma_abs * np.linalg.norm(field))
+    sol = solve_ivp(mod.rhs, (0, t_end), m0, args=(gamma_abs, alpha0, lb46, a * lam0, *field),
+                    method="DOP853", rtol=1e-11, atol=1e-13, dense_output=True)
+    t = np.linspace(0, t_end, 300)
+    exact = closed_form(m0, field, gamma_abs, alpha0, t, p, q)
+    assert (np.linalg.norm(sol.sol(t) - exact, axis=0) / np.linalg.norm(m0)).max() <= 1e-8
+    if a < -1:  # overturned: M_z -> -M along the field
+        assert sol.sol(t_end) @ field / np.linalg.norm(field) < -0.99 * np.linalg.norm(m0)
+
+
+def test_extra_model_reduces_to_llg_rsi(modules):
+    y = np.random.default_rng(2).normal(size=(3, 50))
+    a = modules["llg_rsi_extra"].rhs(0, y, 1.3, 0.4, 0.0, 0.0, 0.2, -0.5, 0.9)
+    assert np.allclose(a, modules["llg_rsi"].rhs(0, y, 1.3, 0.4, 0.2, -0.5, 0.9), rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_jacobian_matches_central_differences(modules, name):
+    mod, params = modules[name], PARAMS[name]
     rng = np.random.default_rng(3)
-    params = (1.3, 0.4, 0.2, -0.5, 0.9)
     for _ in range(5):
         y = rng.normal(size=3)
-        jac = llg.jacobian(0.0, y, *params)
+        jac = mod.jacobian(0.0, y, *params)
         h = 1e-6
-        numeric = np.column_stack([(llg.rhs(0, y + h * e, *params) - llg.rhs(0, y - h * e, *params)) / (2 * h)
+        numeric = np.column_stack([(mod.rhs(0, y + h * e, *params) - mod.rhs(0, y - h * e, *params)) / (2 * h)
                                    for e in np.eye(3)])
         assert np.abs(jac - numeric).max() <= 1e-7 * max(1.0, np.abs(jac).max())
 
@@ -98,6 +141,49 @@ def test_ensemble_layouts_and_parameter_arrays(llg):
     sparse = llg.sparse_jacobian(0, y.ravel(), *params).toarray()
     assert np.allclose(sparse[np.ix_(np.arange(3) * k + 2, np.arange(3) * k + 2)], blocks[:, :, 2])
     assert (llg.jac_sparsity(k).toarray() != 0).sum() == 9 * k
+
+
+def test_ensembles_larger_than_a_chunk(llg):
+    """The NumPy backend works through the ensemble in chunks: systems on either side of
+    every chunk boundary, with per-system and scalar parameters mixed, match one-by-one calls."""
+    k = 2 * llg.CHUNK + 3
+    rng = np.random.default_rng(8)
+    y, hz, alpha0 = rng.normal(size=(3, k)), rng.normal(size=k), rng.uniform(0.1, 1, size=k)
+    full = llg.rhs(0, y, 1.1, alpha0, 0.2, -0.1, hz)
+    for j in (0, llg.CHUNK - 1, llg.CHUNK, 2 * llg.CHUNK - 1, 2 * llg.CHUNK, k - 1, 12345):
+        one = llg.rhs(0, y[:, j], 1.1, alpha0[j], 0.2, -0.1, hz[j])
+        assert np.allclose(full[:, j], one, rtol=1e-14, atol=0)
+
+
+def random_expression(rng, leaves, depth):
+    """A random expression tree over ``leaves`` with the operations the in-place compiler
+    handles (and one it hands to NumPy whole), deterministic for a seeded rng."""
+    if depth == 0 or rng.random() < 0.2:
+        if rng.random() < 0.85:
+            return leaves[rng.integers(len(leaves))]
+        return sp.Rational(rng.integers(-5, 6), 3)
+    a, b = random_expression(rng, leaves, depth - 1), random_expression(rng, leaves, depth - 1)
+    choice = rng.integers(9)
+    return [a + b, a - b, a * b, a / (b**2 + 1), sp.sqrt(a**2 + 1), a**3, sp.sin(a) * b, sp.exp(-a**2),
+            sp.atan2(a, b**2 + 1)][choice]
+
+
+def test_inplace_program_matches_lambdify_on_random_models(tmp_path):
+    """The straight-line in-place program (buffer reuse, hoisting, chunks) computes what
+    sympy.lambdify computes, for random models whose temporaries are shared across outputs."""
+    x, y, z, a, b = sp.symbols("x y z a b", real=True)
+    rng = np.random.default_rng(2026)
+    values = np.random.default_rng(1).normal(size=(3, 9000))
+    pa, pb = 0.7, np.random.default_rng(2).normal(size=9000)
+    for n in range(25):
+        common = random_expression(rng, [x, y, z, a, b], 2)
+        rhs = tuple(random_expression(rng, [x, y, z, a, b, common], 3) for _ in range(3))
+        model = Model(f"random{n}", (x, y, z), (a, b), rhs)
+        mod = load(render_numpy(model), tmp_path, f"random{n}")
+        expected = np.array([np.broadcast_to(v, (9000,)) for v in
+                             sp.lambdify([x, y, z, a, b], list(rhs), "numpy")(*values, pa, pb)])
+        got = mod.rhs(0, values, pa, pb)
+        assert np.allclose(got, expected, rtol=1e-12, atol=1e-12, equal_nan=True), rhs
 
 
 def test_bad_input_names_what_was_expected(llg):
@@ -134,26 +220,35 @@ def test_rendering_is_byte_identical_across_hash_seeds(tmp_path):
     assert outs[0] == outs[1] == outs[2]
 
 
-@pytest.mark.parametrize("backend, filename, render", [
-    ("numpy", "llg_rsi.py", render_numpy), ("numba", "llg_rsi_numba.py", render_numba)])
-def test_committed_modules_match_the_tool(backend, filename, render):
-    model = llg_rsi()
-    committed = (ROOT / "generated" / "rhs" / filename).read_text()
-    assert committed == render(model, command_for("symmag codegen", model, backend)), (
-        f"generated/rhs/{filename} drifted: rerun `symmag codegen --backend all`")
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("backend, suffix, render", [("numpy", "", render_numpy),
+                                                     ("numba", "_numba", render_numba)])
+def test_committed_modules_match_the_tool(models, name, backend, suffix, render):
+    model = models[name]
+    path = ROOT / "generated" / "rhs" / f"{name}{suffix}.py"
+    assert path.exists(), f"{path} is missing: run `symmag codegen --backend all`"
+    assert path.read_text() == render(model, command_for("symmag codegen", model, backend)), (
+        f"generated/rhs/{path.name} drifted: rerun `symmag codegen --backend all`")
 
 
-def test_numba_backend_agrees_with_numpy(llg, tmp_path):
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_numba_backend_agrees_with_numpy(models, modules, name, tmp_path):
     pytest.importorskip("numba")
-    fast = load(render_numba(llg_rsi()), tmp_path, "llg_numba")
+    mod, fast = modules[name], load(render_numba(models[name]), tmp_path, f"{name}_numba")
+    params = list(PARAMS[name])
     rng = np.random.default_rng(11)
     for shape in [(3,), (3, 9), (27,)]:
         y = rng.normal(size=shape)
         k = 9 if len(shape) == 2 or shape[0] == 27 else None
-        hz = rng.normal(size=k) if k else 0.7
-        a, b = llg.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz), fast.rhs(0, y, 1.3, 0.2, 0.1, -0.3, hz)
-        assert a.shape == b.shape == shape
-        assert np.linalg.norm(a - b) <= 1e-12 * np.linalg.norm(a)
+        if k:  # a per-system field component and damping next to scalar parameters
+            params[-1], params[1] = rng.normal(size=k), rng.uniform(0.1, 1, size=k)
+        a = mod.rhs(0, y, *params)
+        for rhs in (fast.rhs, fast.rhs_parallel):
+            b = rhs(0, y, *params)
+            assert a.shape == b.shape == shape
+            assert np.linalg.norm(a - b) <= 1e-12 * np.linalg.norm(a)
+        out = np.empty_like(y)
+        assert fast.rhs(0, y, *params, out=out) is out and np.array_equal(out, fast.rhs(0, y, *params))
 
 
 def test_gilbert_model_with_a_field_of_the_users(llg, tmp_path):

@@ -17,6 +17,8 @@ import numpy
 STATE = ('Mx', 'My', 'Mz')
 PARAMETERS = ('gamma_abs', 'alpha0', 'Hx', 'Hy', 'Hz')
 N_STATE = 3
+#: systems per chunk of the ensemble loop in rhs (its scratch rows then stay in cache)
+CHUNK = 8192
 
 
 def _layout(y):
@@ -55,6 +57,72 @@ def _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz):
 def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     """d/dt of STATE at time t."""
     ys, shape, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
+    if ys.ndim == 1:
+        return _single(ys, gamma_abs, alpha0, Hx, Hy, Hz, out)
+    result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
+    # parameter-only subexpressions, once per call
+    _c0 = gamma_abs/(alpha0**2 + 1)
+    _h1 = _c0*alpha0
+    _h2 = -_c0
+    # the systems in chunks that stay in cache, each a straight run of ufuncs writing into
+    # 6 scratch rows: nothing is allocated per operation
+    k = ys.shape[1]
+    size = min(k, CHUNK)
+    work = numpy.empty((6, size))
+    whole = (gamma_abs, alpha0, Hx, Hy, Hz, _c0, _h1, _h2,)
+    for lo in range(0, k, size):
+        hi = min(lo + size, k)
+        gamma_abs, alpha0, Hx, Hy, Hz, _c0, _h1, _h2, = (x[lo:hi] if numpy.ndim(x) else x for x in whole)
+        Mx, My, Mz, = ys[:, lo:hi]
+        _r0, _r1, _r2, = result[:, lo:hi]
+        _b0, _b1, _b2, _b3, _b4, _b5, = work[:, :hi - lo]
+        numpy.multiply(Mx, Mx, out=_b0)
+        numpy.multiply(My, My, out=_b1)
+        numpy.add(_b0, _b1, out=_b0)
+        numpy.multiply(Mz, Mz, out=_b1)
+        numpy.add(_b0, _b1, out=_b0)
+        numpy.multiply(Mx, Hx, out=_b1)
+        numpy.multiply(My, Hy, out=_b2)
+        numpy.add(_b1, _b2, out=_b1)
+        numpy.multiply(Mz, Hz, out=_b2)
+        numpy.add(_b1, _b2, out=_b1)
+        numpy.sqrt(_b0, out=_b2)
+        numpy.divide(_h1, _b2, out=_b2)
+        numpy.multiply(My, Hz, out=_b3)
+        numpy.multiply(Mz, Hy, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        numpy.multiply(_b3, _h2, out=_b3)
+        numpy.multiply(_b1, Mx, out=_b4)
+        numpy.multiply(_b0, Hx, out=_b5)
+        numpy.subtract(_b4, _b5, out=_b4)
+        numpy.multiply(_b2, _b4, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        _r0[...] = _b3
+        numpy.multiply(Mz, Hx, out=_b3)
+        numpy.multiply(Mx, Hz, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        numpy.multiply(_b3, _h2, out=_b3)
+        numpy.multiply(_b1, My, out=_b4)
+        numpy.multiply(_b0, Hy, out=_b5)
+        numpy.subtract(_b4, _b5, out=_b4)
+        numpy.multiply(_b2, _b4, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        _r1[...] = _b3
+        numpy.multiply(Mx, Hy, out=_b3)
+        numpy.multiply(My, Hx, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        numpy.multiply(_b3, _h2, out=_b3)
+        numpy.multiply(_b1, Mz, out=_b4)
+        numpy.multiply(_b0, Hz, out=_b5)
+        numpy.subtract(_b4, _b5, out=_b4)
+        numpy.multiply(_b2, _b4, out=_b4)
+        numpy.subtract(_b3, _b4, out=_b3)
+        _r2[...] = _b3
+    return result.reshape(shape) if out is None else out
+
+
+def _single(ys, gamma_abs, alpha0, Hx, Hy, Hz, out):
+    """rhs for one system: plain scalar expressions (ufunc calls would cost more here)."""
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
@@ -66,7 +134,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     result[0] = -_r0*(-Hy*Mz + Hz*My) - _r3*(-Hx*_r1 + Mx*_r2)
     result[1] = -_r0*(Hx*Mz - Hz*Mx) - _r3*(-Hy*_r1 + My*_r2)
     result[2] = -_r0*(-Hx*My + Hy*Mx) - _r3*(-Hz*_r1 + Mz*_r2)
-    return result.reshape(shape) if out is None else out
+    return result if out is None else out
 
 
 

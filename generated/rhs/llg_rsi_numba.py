@@ -14,10 +14,13 @@ Parameters are scalars or arrays of shape (K,).
 
 import numpy
 import numba
+from numba.extending import overload
 
 STATE = ('Mx', 'My', 'Mz')
 PARAMETERS = ('gamma_abs', 'alpha0', 'Hx', 'Hy', 'Hz')
 N_STATE = 3
+#: systems per chunk of the ensemble loop in rhs (its scratch rows then stay in cache)
+CHUNK = 8192
 
 
 def _layout(y):
@@ -53,35 +56,62 @@ def _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz):
 
 
 
-@numba.njit(cache=False, fastmath=False)
-def _kernel(Mx_a, My_a, Mz_a, gamma_abs_a, alpha0_a, Hx_a, Hy_a, Hz_a, result):  # pragma: no cover - compiled
-    k = result.shape[1]
-    for j in range(k):
-        gamma_abs = gamma_abs_a[j]
-        alpha0 = alpha0_a[j]
-        Hx = Hx_a[j]
-        Hy = Hy_a[j]
-        Hz = Hz_a[j]
+def _at(p, j):  # pragma: no cover - only its compiled overload runs
+    """p[j] for a per-system parameter, p itself for a scalar one."""
+    raise NotImplementedError
+
+
+@overload(_at, inline="always")
+def _at_compiled(p, j):  # pragma: no cover - compiled
+    # one kernel per combination of scalar and per-system parameters, so that scalar ones
+    # stay scalars in the loop and their subexpressions are hoisted out of it by LLVM
+    if isinstance(p, numba.types.Array):
+        return lambda p, j: p[j]
+    return lambda p, j: p
+
+
+def _loop(Mx_a, My_a, Mz_a, gamma_abs_a, alpha0_a, Hx_a, Hy_a, Hz_a, _r0, _r1, _r2):  # pragma: no cover - compiled
+    for j in numba.prange(Mx_a.shape[0]):
+        gamma_abs = _at(gamma_abs_a, j)
+        alpha0 = _at(alpha0_a, j)
+        Hx = _at(Hx_a, j)
+        Hy = _at(Hy_a, j)
+        Hz = _at(Hz_a, j)
         Mx = Mx_a[j]
         My = My_a[j]
         Mz = Mz_a[j]
-        _k0 = gamma_abs/(alpha0**2 + 1)
-        _k1 = Mx**2 + My**2 + Mz**2
+        _k0 = gamma_abs/((alpha0*alpha0) + 1)
+        _k1 = (Mx*Mx) + (My*My) + (Mz*Mz)
         _k2 = Hx*Mx + Hy*My + Hz*Mz
         _k3 = _k0*alpha0/numpy.sqrt(_k1)
-        result[0, j] = -_k0*(-Hy*Mz + Hz*My) - _k3*(-Hx*_k1 + Mx*_k2)
-        result[1, j] = -_k0*(Hx*Mz - Hz*Mx) - _k3*(-Hy*_k1 + My*_k2)
-        result[2, j] = -_k0*(-Hx*My + Hy*Mx) - _k3*(-Hz*_k1 + Mz*_k2)
+        _r0[j] = -_k0*(-Hy*Mz + Hz*My) - _k3*(-Hx*_k1 + Mx*_k2)
+        _r1[j] = -_k0*(Hx*Mz - Hz*Mx) - _k3*(-Hy*_k1 + My*_k2)
+        _r2[j] = -_k0*(-Hx*My + Hy*Mx) - _k3*(-Hz*_k1 + Mz*_k2)
+
+
+# error_model="numpy": a division by zero gives inf/nan as in NumPy instead of raising, which
+# also lets LLVM vectorize the loop
+_kernel = numba.njit(error_model="numpy")(_loop)
+_kernel_parallel = numba.njit(error_model="numpy", parallel=True)(_loop)
+
+
+def _run(kernel, y, gamma_abs, alpha0, Hx, Hy, Hz, out):
+    ys, shape, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
+    y2 = ys.reshape(N_STATE, -1)
+    result = numpy.empty(y2.shape) if out is None else numpy.asarray(out).reshape(y2.shape)
+    kernel(*y2, gamma_abs[()] if gamma_abs.ndim == 0 else gamma_abs, alpha0[()] if alpha0.ndim == 0 else alpha0, Hx[()] if Hx.ndim == 0 else Hx, Hy[()] if Hy.ndim == 0 else Hy, Hz[()] if Hz.ndim == 0 else Hz, *result)
+    return result.reshape(shape) if out is None else out
 
 
 def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
-    """d/dt of STATE at time t (a compiled loop over the ensemble)."""
-    ys, shape, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
-    y2 = ys.reshape(N_STATE, -1)
-    k = y2.shape[1]
-    result = numpy.empty(y2.shape) if out is None else numpy.asarray(out).reshape(y2.shape)
-    _kernel(y2[0], y2[1], y2[2], numpy.broadcast_to(gamma_abs, (k,)), numpy.broadcast_to(alpha0, (k,)), numpy.broadcast_to(Hx, (k,)), numpy.broadcast_to(Hy, (k,)), numpy.broadcast_to(Hz, (k,)), result)
-    return result.reshape(shape) if out is None else out
+    """d/dt of STATE at time t: a compiled loop over the ensemble on one thread."""
+    return _run(_kernel, y, gamma_abs, alpha0, Hx, Hy, Hz, out)
+
+
+def rhs_parallel(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
+    """rhs with the ensemble loop spread over numba's threads (numba.set_num_threads);
+    same contract.  Pays off for large ensembles only."""
+    return _run(_kernel_parallel, y, gamma_abs, alpha0, Hx, Hy, Hz, out)
 
 
 
