@@ -1,4 +1,4 @@
-"""Command line: ``symmag check``, ``symmag reduce``.
+"""Command line: ``symmag check``, ``report``, ``figures``, ``codegen``, ``simulate``, ``reduce``.
 
 Exit codes: 0 nothing failed, 1 a step failed, 2 bad usage or input (one
 line on stderr, no traceback).
@@ -80,7 +80,7 @@ def discover(paths: Sequence[str] = ()) -> list[Derivation]:
         return out
     pkg = importlib.import_module("derivations")
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name in ("printed", "models") or info.name.startswith("_"):
+        if info.name in ("printed", "models", "figures") or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"derivations.{info.name}")
         out += _module_derivations(module, module.__name__)
@@ -209,6 +209,52 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _figures(outdir: Path) -> list:
+    """Figs. 1-2 (derivations/figures.py) into ``outdir``; their Figure records."""
+    from .report import Figure
+
+    figs = importlib.import_module("derivations.figures")
+    figs.draw(outdir)
+    return [Figure(name, f"figures/{name}.pdf", caption) for name, caption in figs.CAPTIONS.items()]
+
+
+def cmd_figures(args) -> int:
+    out = Path(args.output)
+    importlib.import_module("derivations.figures").draw(out)
+    for name in ("fig1", "fig2"):
+        for ext in ("pdf", "png"):
+            print(out / f"{name}.{ext}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    import time
+
+    from .report import compile_pdf, render, sections
+
+    start = time.perf_counter()
+    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
+    if jobs < 1:
+        raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SymmagInputError(f"cannot create {out}: {exc.strerror or exc}") from exc
+    derivations = discover(args.paths)
+    records = run_records(derivations, jobs, latex=True)
+    figures = [] if args.paths else _figures(out / "figures")
+    tex = out / "symmag-report.tex"
+    tex.write_text(render(sections(derivations, records), figures))
+    print(tex)
+    if args.pdf:
+        print(compile_pdf(tex))
+    # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
+    (out / "timings.txt").write_text(f"symmag report{' --pdf' if args.pdf else ''}: "
+                                      f"{time.perf_counter() - start:.1f} s\n")
+    return 1 if any(r["status"] == "failed" for r in records) else 0
+
+
 def cmd_reduce(args) -> int:
     import sympy as sp
 
@@ -257,6 +303,20 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--progress", action="store_true", help="report progress on stderr")
     m.add_argument("-o", "--output", default="simulation.npz")
     m.set_defaults(func=cmd_simulate)
+    rep = sub.add_parser("report", help="LaTeX (and PDF) report of the checked derivation",
+                         description="Run the derivations (or the PATHs given) and write "
+                         "DIR/symmag-report.tex with every step, its status and method, errata "
+                         "beside their printed forms, and Figs. 1-2; --pdf compiles it with latexmk.")
+    rep.add_argument("paths", nargs="*", metavar="PATH", help="derivation module files (trusted code)")
+    rep.add_argument("-o", "--output", default="generated/report", metavar="DIR")
+    rep.add_argument("--pdf", action="store_true", help="compile with latexmk -pdf")
+    rep.add_argument("--jobs", type=int, default=None, metavar="N")
+    rep.set_defaults(func=cmd_report)
+    fig = sub.add_parser("figures", help="Figs. 1-2 of the paper as PDF and PNG",
+                         description="M_z/M and M_p/M from (44)-(45) against lambda0 omega0 t for "
+                         "several a = lambdabar0/lambda0 (derivations/figures.py).")
+    fig.add_argument("-o", "--output", default="generated/report/figures", metavar="DIR")
+    fig.set_defaults(func=cmd_figures)
     r = sub.add_parser(
         "reduce",
         help="canonical form of an operator polynomial",

@@ -55,7 +55,92 @@ LATEX_NAMES: dict[sp.Symbol, str] = {
 }
 
 
-def latex(expr: sp.Basic) -> str:
-    """LaTeX of a c-number expression with the paper's symbol names."""
-    return sp.latex(expr, symbol_names=LATEX_NAMES)
+#: How the derivations' names print, as the paper writes them (regex on the whole name,
+#: tried in order; "{a}" is a trailing Cartesian axis).  Placeholders of printed equations
+#: (M_I, D_I, H_r^d, ...) and the names given apart where the extraction lost overbars
+#: (lambdabar46, lambdabar49) are here; anything else falls back to SymPy's own rules.
+PAPER_NAMES: tuple[tuple[str, str], ...] = (
+    (r"H_eff_(?P<a>[xyz])", r"H_{{\mathrm{{eff}}}}^{{{a}}}"),
+    (r"H_ext", r"H_{{\mathrm{{ext}}}}"),
+    (r"MhatI_(?P<a>[xyz])", r"\hat{{M}}_{{I}}^{{{a}}}"),
+    (r"MhatId_(?P<a>[xyz])", r"\hat{{M}}_{{I,d}}^{{{a}}}"),
+    (r"MhatIn_(?P<a>[xyz])", r"\hat{{M}}_{{I,n}}^{{{a}}}"),
+    (r"DhatI_(?P<a>[xyz])", r"\hat{{D}}_{{I}}^{{{a}}}"),
+    (r"dMhatI_dt_(?P<a>[xyz])", r"\dot{{\hat{{M}}}}_{{I}}^{{{a}}}"),
+    (r"dMI_int_dt_(?P<a>[xyz])", r"\dot{{\hat{{M}}}}_{{I,\mathrm{{int}}}}^{{{a}}}"),
+    (r"Hdr_(?P<a>[xyz])", r"H_{{r}}^{{d,{a}}}"),
+    (r"Hnr_(?P<a>[xyz])", r"H_{{r}}^{{n,{a}}}"),
+    (r"Mtot_(?P<a>[xyz])", r"\hat{{M}}_{{\mathrm{{tot}}}}^{{{a}}}"),
+    (r"Ssum_(?P<a>[xyz])", r"\textstyle\sum_{{i}}\hat{{S}}_{{i}}^{{{a}}}"),
+    (r"DIavg_(?P<a>[xyz])", r"\langle\hat{{D}}_{{I}}^{{{a}}}\rangle"),
+    (r"Cavg_(?P<a>[xyz])", r"\tfrac{{\lambda}}{{i\hbar}}\langle[\hat{{M}}^{{{a}}},\hat{{H}}_{{I}}]\rangle"),
+    (r"D_(?P<a>[xyz])", r"D^{{{a}}}"),
+    (r"drho_dt", r"\frac{{d\hat{{\rho}}}}{{dt}}"),
+    (r"rho_int", r"\hat{{\rho}}_{{\mathrm{{int}}}}"),
+    (r"rho_lambda", r"\hat{{\rho}}_{{\lambda}}"),
+    (r"Texp_plus", r"T\!\exp_{{+}}"),
+    (r"Texp_minus", r"T\!\exp_{{-}}"),
+    (r"U_t0_t", r"U(t_{{0}},t)"),
+    (r"U_t_t0", r"U(t,t_{{0}})"),
+    (r"Integral_of_commutator", r"\textstyle\int_{{t_{{0}}}}^{{t}}[\hat{{H}}_{{I}},\hat{{\rho}}_{{0}}]\,dt'"),
+    (r"M_z_inf", r"M_{{z}}(\infty)"),
+    (r"lambdabar46_reversal", r"\bar{{\lambda}}_{{0}}^{{(46)}}\big|_{{\mathrm{{rev}}}}"),
+    (r"lambdabar(?P<n>46|49)", r"\bar{{\lambda}}_{{0}}^{{({n})}}"),
+    (r"lambda0_(?P<n>\d+)", r"\lambda_{{0}}^{{({n})}}"),
+    (r"alpha0_(?P<n>\d+)", r"\alpha_{{0}}^{{({n})}}"),
+    (r"rate_(?P<n>\d+)", r"\Gamma^{{({n})}}"),
+    (r"taubar", r"\bar{{\tau}}"),
+    (r"kappa_plus", r"\kappa_{{+}}"),
+    (r"kappa_minus", r"\kappa_{{-}}"),
+    (r"gamma_tot_plus", r"\gamma_{{\mathrm{{tot}},+}}"),
+    (r"gamma_tot_minus", r"\gamma_{{\mathrm{{tot}},-}}"),
+    (r"gamma_tot", r"\gamma_{{\mathrm{{tot}}}}"),
+    (r"sign_kappa_plus", r"\operatorname{{sign}}\kappa_{{+}}"),
+    (r"sign_kappa_minus", r"\operatorname{{sign}}\kappa_{{-}}"),
+    (r"gamma_abs", r"|\gamma|"),
+)
 
+
+def paper_name(name: str) -> str | None:
+    """LaTeX of a symbol or function name as the paper writes it, or None (SymPy's rules)."""
+    import re
+
+    for pattern, template in PAPER_NAMES:
+        m = re.fullmatch(pattern, name)
+        if m:
+            return template.format(**m.groupdict())
+    return None
+
+
+def latex(expr: sp.Basic, symbol_names: dict | None = None) -> str:
+    """LaTeX of a c-number expression with the paper's symbol names."""
+    from sympy.printing.latex import LatexPrinter
+
+    names = {**LATEX_NAMES, **(symbol_names or {})}
+
+    class PaperLatexPrinter(LatexPrinter):
+        def _print_Symbol(self, expr, style="plain"):
+            if expr in names:
+                return names[expr]
+            return paper_name(expr.name) or super()._print_Symbol(expr, style)
+
+        def _print_Pow(self, expr):
+            base, e = expr.args
+            if e.is_Integer and e > 1 and not base.is_Symbol:
+                b = self._print(base)
+                if "^" in b and not b.startswith(r"\left("):  # e.g. an operator's M_0^x
+                    return rf"\left({b}\right)^{{{e}}}"
+            return super()._print_Pow(expr)
+
+        def _print_Function(self, expr, exp=None):
+            if not isinstance(expr, sp.core.function.AppliedUndef):
+                return super()._print_Function(expr, exp)
+            fname = type(expr).__name__
+            name = paper_name(fname) or super()._print_Symbol(sp.Symbol(fname))
+            if expr.args != (t,):  # a function of t prints as the paper writes it: M_x, not M_x(t)
+                name += r"\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
+            if exp is None:
+                return name
+            return rf"\left({name}\right)^{{{exp}}}" if "^" in name else f"{name}^{{{exp}}}"
+
+    return PaperLatexPrinter({"symbol_names": names}).doprint(expr)

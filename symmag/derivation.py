@@ -397,6 +397,11 @@ class StepResult:
     assumptions: list[str]
     seconds: float
     detail: str
+    #: the parts of ``detail``, for reports: what the step shows, why a printed form differs
+    #: (or why a step is unchecked), the LaTeX residual printed - derived (errata, failures)
+    statement: str = ""
+    reason: str = ""
+    residual: str | None = None
     claim: Any = field(default=None, repr=False, compare=False)
     printed_entry: Printed | None = field(default=None, repr=False, compare=False)
 
@@ -429,6 +434,9 @@ class StepResult:
             "derived": self.derived if latex else None,
             "seconds": round(self.seconds, 4),
             "detail": self.detail,
+            "statement": self.statement,
+            "reason": self.reason,
+            "residual": self.residual,
         }
 
 
@@ -475,11 +483,14 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         equation=step.equation,
         assumptions=step.all_assumptions(),
         printed_entry=printed_entry,
+        statement=step.statement,
     )
 
-    def done(status: str, method: str, claim, detail: str) -> StepResult:
+    def done(status: str, method: str, claim, detail: str, reason: str = "",
+             residual: str | None = None) -> StepResult:
         return StepResult(**base, status=status, method=method, claim=claim,
-                          seconds=time.perf_counter() - start, detail=detail.strip())
+                          seconds=time.perf_counter() - start, detail=detail.strip(),
+                          reason=reason, residual=residual)
 
     def printed_dims() -> tuple[bool, str]:
         if printed_entry is None or dims is None:
@@ -497,34 +508,39 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         except SymmagInputError:
             raise
         except Exception as exc:  # a definition that cannot even be built is a failed step
-            return done("failed", "none", None, f"error while building: {type(exc).__name__}: {exc}")
+            why = f"error while building: {type(exc).__name__}: {exc}"
+            return done("failed", "none", None, why, why)
         ok, note = printed_dims()
         detail = (step.reason or step.statement) + note
         if not ok:
-            return done("erratum", "dimensions", claim, detail)
-        return done(step.kind, "definition" if step.kind == "definition" else "none", claim, detail)
+            return done("erratum", "dimensions", claim, detail, step.reason + note)
+        return done(step.kind, "definition" if step.kind == "definition" else "none", claim, detail,
+                    step.reason)
     try:
         claim = step.claim()
         if isinstance(claim, Derived) and printed_entry is None:
-            return done("failed", "none", claim, "a Derived claim is checked through `by` only; its "
-                        "result must be compared with a printed equation (use Equal otherwise)")
+            why = ("a Derived claim is checked through `by` only; its result must be compared with "
+                   "a printed equation (use Equal otherwise)")
+            return done("failed", "none", claim, why, why)
         outcome = check_claim(claim, step.representation)
     except SymmagInputError:
         raise
     except Exception as exc:  # a derivation that crashes is a failed step, with why
-        return done("failed", "none", None, f"error while deriving: {type(exc).__name__}: {exc}")
+        why = f"error while deriving: {type(exc).__name__}: {exc}"
+        return done("failed", "none", None, why, why)
     derived = claim
     if not outcome.ok:
         return done("failed", outcome.method, derived,
-                    f"derived claim does not hold; residual: {outcome.residual}")
+                    f"derived claim does not hold; residual: {outcome.residual}",
+                    "the derived claim does not hold", str(outcome.residual))
     dim_note = ""
     if dims is not None:
         try:
             d = _dimensions_of(claim, dims)
             dim_note = f" Dimensions [{d}]." if d else ""
         except DimensionError as exc:
-            return done("failed", outcome.method, derived,
-                        f"derived claim is dimensionally inconsistent: {exc}")
+            why = f"derived claim is dimensionally inconsistent: {exc}"
+            return done("failed", outcome.method, derived, why, why)
         except DimensionUnknown as exc:
             dim_note = f" Dimensions not checked: {exc}."
     if printed_entry is None:
@@ -535,14 +551,15 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
     except SymmagInputError:
         raise
     except Exception as exc:  # the printed form could not be evaluated: say so, never pass
-        return done("failed", outcome.method, derived,
-                    f"could not compare with the printed form: {type(exc).__name__}: {exc}")
+        why = f"could not compare with the printed form: {type(exc).__name__}: {exc}"
+        return done("failed", outcome.method, derived, why, why)
     ok_dims, pnote = printed_dims()
     if cmp.ok and ok_dims:
         return done("verified", outcome.method, derived, step.statement + dim_note + pnote)
     reason = step.reason or "printed form differs from the derived one (no reason recorded)."
     residual = f" Residual: {cmp.residual}." if not cmp.ok else ""
-    return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote)
+    return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote,
+                reason + ("" if ok_dims else pnote), cmp.residual if not cmp.ok else None)
 
 
 def summarize(results: Sequence[StepResult | dict]) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .algebra import Key, Op
-from .conventions import AXES, LATEX_NAMES
+from .conventions import AXES, LATEX_NAMES, latex
 
 
 def _power_runs(word: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -56,7 +56,7 @@ def op_latex(op: Op, symbol_names: dict | None = None) -> str:
     out = []
     for k, c in op.sorted_terms():
         mono = monomial_latex(k, names)
-        coeff = sp.latex(c, symbol_names=names)
+        coeff = latex(c, names)
         if not mono:
             term = coeff
         elif c == 1:

@@ -100,7 +100,7 @@ def test_check_json_schema(capsys):
     assert main(["check", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
-            "derived", "seconds", "detail"}
+            "derived", "seconds", "detail", "statement", "reason", "residual"}
     assert out["results"] and all(set(r) == keys for r in out["results"])
     assert {"total", "verified", "erratum", "failed", "definition", "unchecked"} <= set(out["summary"])
     from symmag.derivation import METHODS, STATUSES
