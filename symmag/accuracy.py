@@ -35,6 +35,19 @@ def spin_spin_hamiltonian():
     return -dot([M0(a) for a in range(3)], H_eff) + LAMBDA / gamma**2 * projection**2
 
 
+def spin_spin_systems() -> dict[str, dict[sp.Symbol, sp.Expr]]:
+    """The truncations of the hierarchy for the spin-spin model, as closed SymPy systems
+    {correlation symbol: rate} in the field H_eff, gamma, hbar, V and LAMBDA; the c-number
+    M of the coupling is left as M (set M = <M0>/V to close the loop).  In "lowest order"
+    the two-point functions G^{ab} stay free symbols: frozen at their initial values."""
+    h = spin_spin_hamiltonian()
+    return {
+        "lowest order": {correlation_symbol((a,)): correlation_rate((a,), h) for a in range(3)},
+        "mean field": mean_field(h, 1),
+        "cumulant 2": cumulant_expansion(h, 2),
+    }
+
+
 def _weyl(mats, word):
     perms = set(itertools.permutations(word))
     total = sum(np.linalg.multi_dot([mats[a] for a in p]) if len(p) > 1 else mats[p[0]] for p in perms)
@@ -59,14 +72,10 @@ def spin_spin_errors(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: floa
     m = moment_average()
     subs = {hbar: system.hbar, gamma: system.gamma, V: 1.0, LAMBDA: lam, **dict(zip(M, m)),
             H_eff[0]: 0, H_eff[1]: 0, H_eff[2]: h_z}
-    h = spin_spin_hamiltonian()
     frozen = {correlation_symbol((a, b)): init[correlation_symbol((a, b))]
               for a in range(3) for b in range(a, 3)}
-    systems = {
-        "lowest order": {m[a]: correlation_rate((a,), h).xreplace(frozen) for a in range(3)},
-        "mean field": mean_field(h, 1),
-        "cumulant 2": cumulant_expansion(h, 2),
-    }
+    systems = spin_spin_systems()
+    systems["lowest order"] = {k: v.xreplace(frozen) for k, v in systems["lowest order"].items()}
     out = {}
     for name, system_eqs in systems.items():
         keys = list(system_eqs)

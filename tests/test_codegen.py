@@ -45,8 +45,9 @@ def llg(modules):
     return modules["llg_rsi"]
 
 
-#: typical parameters of each model, fields last
-PARAMS = {"llg_rsi": (1.3, 0.4, 0.2, -0.5, 0.9), "llg_rsi_extra": (1.3, 0.4, 0.15, -0.3, 0.2, -0.5, 0.9)}
+def params_for(mod, seed: int = 0) -> list:
+    """Scalar values for a module's PARAMETERS, in (0.3, 1.1)."""
+    return list(np.random.default_rng(seed).uniform(0.3, 1.1, size=len(mod.PARAMETERS)))
 
 
 def closed_form(m0: np.ndarray, field: np.ndarray, gamma_abs: float, alpha0: float, t: np.ndarray,
@@ -114,14 +115,15 @@ def test_extra_model_reduces_to_llg_rsi(modules):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_jacobian_matches_central_differences(modules, name):
-    mod, params = modules[name], PARAMS[name]
+    mod = modules[name]
+    params, n = params_for(mod), mod.N_STATE
     rng = np.random.default_rng(3)
     for _ in range(5):
-        y = rng.normal(size=3)
+        y = rng.normal(size=n)
         jac = mod.jacobian(0.0, y, *params)
         h = 1e-6
         numeric = np.column_stack([(mod.rhs(0, y + h * e, *params) - mod.rhs(0, y - h * e, *params)) / (2 * h)
-                                   for e in np.eye(3)])
+                                   for e in np.eye(n)])
         assert np.abs(jac - numeric).max() <= 1e-7 * max(1.0, np.abs(jac).max())
 
 
@@ -235,13 +237,12 @@ def test_committed_modules_match_the_tool(models, name, backend, suffix, render)
 def test_numba_backend_agrees_with_numpy(models, modules, name, tmp_path):
     pytest.importorskip("numba")
     mod, fast = modules[name], load(render_numba(models[name]), tmp_path, f"{name}_numba")
-    params = list(PARAMS[name])
+    params, n = params_for(mod), mod.N_STATE
     rng = np.random.default_rng(11)
-    for shape in [(3,), (3, 9), (27,)]:
+    for shape in [(n,), (n, 9), (9 * n,)]:
         y = rng.normal(size=shape)
-        k = 9 if len(shape) == 2 or shape[0] == 27 else None
-        if k:  # a per-system field component and damping next to scalar parameters
-            params[-1], params[1] = rng.normal(size=k), rng.uniform(0.1, 1, size=k)
+        if len(shape) == 2 or shape[0] == 9 * n:  # per-system parameters next to scalar ones
+            params[-1], params[1] = rng.uniform(0.3, 1.1, size=9), rng.uniform(0.3, 1.1, size=9)
         a = mod.rhs(0, y, *params)
         for rhs in (fast.rhs, fast.rhs_parallel):
             b = rhs(0, y, *params)
@@ -268,3 +269,48 @@ def test_gilbert_model_with_a_field_of_the_users(llg, tmp_path):
     numeric = np.column_stack([(mod.rhs(0, y + h * e, 1.3, 0.2, 0.8, 0.5)
                                 - mod.rhs(0, y - h * e, 1.3, 0.2, 0.8, 0.5)) / (2 * h) for e in np.eye(3)])
     assert np.abs(jac - numeric).max() < 1e-7
+
+
+def test_spin_spin_lowest_order_precesses_at_76(modules):
+    """spin_spin_lowest with the correlations of (72) (Gzz = 2 gamma^2 I, others 0): M_z is
+    constant and M precesses at |gamma|(H_z + 2 lambda I M_z) -- the derived (76)."""
+    mod = modules["spin_spin_lowest"]
+    gamma_abs, lam, hz, i_corr = 1.3, 0.4, 0.8, 0.25
+    params = (gamma_abs, lam, 0.0, 0.0, hz, 0.0, 0.0, 0.0, 0.0, 0.0, 2 * gamma_abs**2 * i_corr)
+    m0 = np.array([0.5, 0.2, 0.6])
+    t = np.linspace(0, 20, 50)
+    sol = solve_ivp(mod.rhs, (0, 20), m0, args=params, t_eval=t, method="DOP853", rtol=1e-12, atol=1e-14)
+    omega = gamma_abs * (hz + 2 * lam * i_corr * m0[2])
+    phi = np.arctan2(m0[1], m0[0]) + omega * t
+    mp = np.hypot(m0[0], m0[1])
+    exact = np.array([mp * np.cos(phi), mp * np.sin(phi), np.full_like(t, m0[2])])
+    assert np.abs(sol.y - exact).max() <= 1e-8
+
+
+@pytest.mark.parametrize("name, kind", [("spin_spin_lowest", "lowest order"),
+                                        ("spin_spin_mean_field", "mean field"),
+                                        ("spin_spin_cumulant2", "cumulant 2")])
+def test_spin_spin_modules_are_the_closure_systems(modules, name, kind):
+    """The generated module computes the SymPy system of symmag.accuracy.spin_spin_systems
+    (lambdified independently, with M = <M0>, V = 1, gamma = -|gamma|)."""
+    from symmag.accuracy import LAMBDA, spin_spin_systems
+    from symmag.conventions import V, gamma, hbar
+    from symmag.expectation import moment_average
+    from symmag.fields import H_eff, M
+
+    mod = modules[name]
+    system = spin_spin_systems()[kind]
+    rng = np.random.default_rng(4)
+    values = dict(zip(mod.PARAMETERS, rng.uniform(0.3, 1.1, size=len(mod.PARAMETERS))))
+    y = rng.normal(size=mod.N_STATE)
+    num = {"gamma": -values["gamma_abs"], "lambda": values.get("lambda", 0.0),
+           "hbar": values.get("hbar", 1.0)}
+    sub = {**dict(zip(M, moment_average())), V: 1, gamma: num["gamma"], LAMBDA: num["lambda"],
+           hbar: num["hbar"], **{h: values[f"H{a}"] for h, a in zip(H_eff, "xyz")}}
+    state = list(system)
+    names = {c: "M" + "xyz"[c.word[0]] if len(c.word) == 1 else "G" + "".join("xyz"[a] for a in c.word)
+             for e in system.values() for c in sp.sympify(e).free_symbols | set(state) if hasattr(c, "word")}
+    frozen = {c: values[n] for c, n in names.items() if n in values}
+    f = sp.lambdify([state], [sp.sympify(system[k]).xreplace(sub).xreplace(frozen) for k in state])
+    assert [names[k] for k in state] == list(mod.STATE)
+    assert np.allclose(mod.rhs(0, y, *values.values()), np.array(f(y), dtype=float), rtol=1e-12, atol=1e-12)
