@@ -7,19 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from symmag.compare import thermal_invariant_state
 from symmag.dynamics import averages, evolve
 from symmag.matrices import SpinSystem
-from symmag.numeric import expm_hermitian
-from symmag.simulate import load_model, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def thermal_invariant_state(system: SpinSystem, r0, beta: float) -> np.ndarray:
-    """rho0 = exp(-beta I0)/Z0 with I0 = sum_i S_i . R0  (11), (14)."""
-    i0 = sum(system.collective(a) * r0[a] for a in range(3)) / system.gamma
-    rho = expm_hermitian(i0, -beta)
-    return rho / np.trace(rho)
 
 
 def test_agrees_with_qutip_on_a_fixed_hamiltonian():
@@ -37,37 +29,6 @@ def test_agrees_with_qutip_on_a_fixed_hamiltonian():
                            options={"atol": 1e-13, "rtol": 1e-11, "nsteps": 100000})
     theirs = np.array([np.real(e) for e in result.expect])
     assert np.abs(ours - theirs).max() < 1e-8
-
-
-def test_rsi_exact_dynamics_follow_the_llg_equation():
-    """The RSI Hamiltonian is linear in the spins, so the exact magnetization obeys (41)
-    exactly: a consistency check of the whole chain (M from (34)-(36) at each step, with
-    lambda0 = lambda|M| and alpha0 = alpha|M| held fixed, gamma = -|gamma|)."""
-    system = SpinSystem(3, "1/2", hbar=1.0, gamma=-1.0)
-    m_ops = [system.collective(a) for a in range(3)]
-    alpha0, hz = 0.3, 1.0
-    lam0 = alpha0 / (1 + alpha0**2)
-    field = np.array([0.0, 0.0, hz])
-
-    def magnetization(rho):
-        m = np.array([np.trace(rho @ a).real for a in m_ops])  # V = 1
-        return (1 - lam0 * alpha0) * m  # (36) with lambda alpha M^2 = lambda0 alpha0
-
-    def hamiltonian(t, rho):
-        mag = magnetization(rho)
-        norm = np.linalg.norm(mag)
-        h_r = lam0 / norm * (np.cross(mag, field) - alpha0 * norm * field)  # (32)
-        total = field + h_r
-        return -sum(m_ops[a] * total[a] for a in range(3))  # (3) and (31): -M0 . (H + H_r)
-
-    rho0 = thermal_invariant_state(system, np.array([0.8, 0.1, -0.6]), 1.5)
-    tau = 1 / (lam0 * hz)  # |gamma| = 1
-    t = np.linspace(0, 3 * tau, 61)
-    exact = np.array([magnetization(r) for r in evolve(hamiltonian, rho0, t, rtol=1e-11, atol=1e-13)]).T
-    llg = load_model("llg_rsi", ROOT / "generated" / "rhs")
-    sol = simulate(llg, exact[:, 0], (0, t[-1]), (1.0, alpha0, *field), t_eval=t, rtol=1e-11, atol=1e-13)
-    assert np.abs(sol.y - exact).max() / np.linalg.norm(exact[:, 0]) < 1e-7
-    assert abs(exact[2, -1] - exact[2, 0]) > 0.1 * np.linalg.norm(exact[:, 0])  # it did relax
 
 
 def test_cumulant_closure_beats_the_lowest_order():
