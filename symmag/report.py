@@ -69,13 +69,24 @@ _TEXT_MATH = {
     "M_x": r"M_x", "M_y": r"M_y", "M0": r"\hat M_0", "M_I,d": r"\hat M_{I,d}", "M_I,n": r"\hat M_{I,n}",
     "M_I": r"\hat M_I", "D_I": r"\hat D_I", "H_I": r"\hat H_I", "H_0": r"\hat H_0", "I0": r"\hat I_0",
     "R0": r"\vec R_0", "S_i": r"\hat S_i", "G^{ab}": r"G^{ab}", "epsilon": r"\epsilon",
-    "delta": r"\delta", "phi": r"\phi", "Omega": r"\Omega", "sqrt": r"\sqrt{}",
+    "delta": r"\delta", "phi": r"\phi", "Omega": r"\Omega", "drho_dt": r"d\hat\rho/dt",
 }
+_SCRIPT = r"(?:[_^](?:\{[^{}]*\}|[A-Za-z0-9+\-]+))"
 _TOKEN = re.compile(
     r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(k) for k in sorted(_TEXT_MATH, key=len, reverse=True))
-    + r")(?:\^(\d+|\{[^}]*\}))?(?![A-Za-z0-9_])"
+    + r")(?:\^(\d+|[a-z]|\{[^}]*\}))?(?![A-Za-z0-9_])"
     r"|(?<=\s)x(?=\s)"  # the cross product in "M x H_eff"
+    r"|(?<![A-Za-z0-9_\\])([A-Za-z]+[0-9]*)(" + _SCRIPT + r"+)(?![A-Za-z0-9_])"  # S_j^b, sum_{i != j}
 )
+_WORDS = {"sum": r"\sum", "prod": r"\prod", "delta": r"\delta", "epsilon": r"\epsilon", "Omega": r"\Omega"}
+
+
+def _scripts(text: str) -> str:
+    out = []
+    for m in re.finditer(_SCRIPT, text):
+        body = m.group(0)[1:].strip("{}").replace("!=", r"\neq ").replace("<=", r"\le ")
+        out.append(m.group(0)[0] + "{" + body + "}")
+    return "".join(out)
 
 
 def _escape(s: str) -> str:
@@ -90,7 +101,12 @@ def tex_text(s: str | None) -> str:
     out, pos = [], 0
     for m in _TOKEN.finditer(s):
         out.append(_escape(s[pos:m.start()]))
-        if m.group(1) is None:
+        if m.group(3) is not None and m.group(4).count("_") > 1:  # a Python name, e.g. llg_rsi_extra
+            out.append(r"\texttt{" + _escape(m.group(0)) + "}")
+        elif m.group(3) is not None:
+            base = _WORDS.get(m.group(3)) or _TEXT_MATH.get(m.group(3)) or m.group(3)
+            out.append("$" + base + _scripts(m.group(4)) + "$")
+        elif m.group(1) is None:
             out.append(r"$\times$")
         else:
             sup = m.group(2)
@@ -101,12 +117,61 @@ def tex_text(s: str | None) -> str:
     return "".join(out)
 
 
+def _split_top(s: str, sep: str) -> list[str]:
+    """``s`` split at the occurrences of ``sep`` outside every {...} and \\left...\\right."""
+    depth, parts, start, i = 0, [], 0, 0
+    while i < len(s):
+        if s.startswith(r"\left", i):
+            depth, i = depth + 1, i + 5
+            continue
+        if s.startswith(r"\right", i):
+            depth, i = depth - 1, i + 6
+            continue
+        if s[i] == "{":
+            depth += 1
+        elif s[i] == "}":
+            depth -= 1
+        elif depth == 0 and s.startswith(sep, i):
+            parts.append(s[start:i])
+            start = i + len(sep)
+            i = start
+            continue
+        i += 1
+    parts.append(s[start:])
+    return parts
+
+
+def _components(side: str) -> list[str]:
+    """The entries of a (nested) tuple \\left(a, b\\right), flattened; [side] otherwise."""
+    side = side.strip()
+    if side.startswith(r"\left(") and side.endswith(r"\right)"):
+        inner = side[len(r"\left("):-len(r"\right)")]
+        if len(_split_top(inner, r"\right")) == 1 and inner.count(r"\left") == inner.count(r"\right"):
+            return [c for part in _split_top(inner, ",") for c in _components(part)]
+    return [side]
+
+
+def tex_rows(s: str | None) -> list[str]:
+    """A formula as rows to typeset one per line: a relation between tuples becomes one
+    relation per component ("l_i = r_i"), a residual one row per component; rows too long
+    to read are dropped (the caller says so)."""
+    if not s:
+        return []
+    sides = _split_top(s, " = ")
+    if len(sides) == 2:
+        lhs, rhs = _components(sides[0]), _components(sides[1])
+        rows = [f"{a} = {b}" for a, b in zip(lhs, rhs)] if len(lhs) == len(rhs) > 1 else [s]
+    else:
+        rows = [r.strip() for r in _split_top(s, r",\quad") if r.strip()]
+    return rows if all(len(r) <= MAX_LATEX for r in rows) else []
+
+
 def tex_residual(s: str | None) -> str | None:
     """The residual of an erratum ("printed rhs - derived rhs = ...; ...") as one formula."""
     if not s:
         return None
     s = re.sub(r"printed (lhs|rhs) - derived (lhs|rhs) = ", lambda m: rf"\text{{{m.group(1)}: }}", s)
-    return tex_math(s.replace("; ", r",\qquad "))
+    return s.replace("; ", r",\quad ")
 
 
 #: a derived form longer than this is shown through the (shorter) printed form it agrees with
@@ -152,6 +217,7 @@ def render(secs: Sequence[Section], figures: Sequence[Figure] = (), title: str |
     env.filters["verbatim"] = _escape
     env.filters["math"] = tex_math
     env.filters["residual"] = tex_residual
+    env.filters["rows"] = tex_rows
     totals = {s: sum(sec.counts[s] for sec in secs) for s in STATUSES}
     readings = [(r["equation"] or r["id"], r["reading"]) for sec in secs for r in sec.steps if r["reading"]]
     seen, unique = set(), []
