@@ -64,7 +64,7 @@ _TEXT_MATH = {
     "kappa_+": r"\kappa_+", "kappa_-": r"\kappa_-", "kappa": r"\kappa", "hbar": r"\hbar",
     "omega": r"\omega", "taubar": r"\bar\tau", "tau": r"\tau", "mu": r"\mu", "beta": r"\beta",
     "rho0": r"\hat\rho_0", "rho": r"\hat\rho", "H_eff": r"\vec H_{\mathrm{eff}}",
-    "H_ext": r"H_{\mathrm{ext}}",
+    "H_ext": r"H_{\mathrm{ext}}", "dH_eff": r"d\vec H_{\mathrm{eff}}", "dH_ext": r"dH_{\mathrm{ext}}",
     "H_r^d": r"\vec H_r^d", "H_r^n": r"\vec H_r^n", "H_z": r"H_z", "M_z": r"M_z", "M_p": r"M_p",
     "M_x": r"M_x", "M_y": r"M_y", "M0": r"\hat M_0", "M_I,d": r"\hat M_{I,d}", "M_I,n": r"\hat M_{I,n}",
     "M_I": r"\hat M_I", "D_I": r"\hat D_I", "H_I": r"\hat H_I", "H_0": r"\hat H_0", "I0": r"\hat I_0",
