@@ -136,3 +136,19 @@ def test_text_is_escaped_and_names_typeset():
     assert tex_text("50% of M_I & lambda0^2 # {x}") == (
         r"50\% of $\hat M_I$ \& $\lambda_0^{2}$ \# \{x\}")
     assert tex_text("M x H_eff") == r"M $\times$ $\vec H_{\mathrm{eff}}$"
+
+
+def test_report_of_a_users_derivation(tmp_path):
+    mod = tmp_path / "mine.py"
+    mod.write_text(
+        "from symmag import Derivation, Step, Equal, M0\n"
+        "from symmag.conventions import gamma, hbar\n"
+        "claim = lambda: Equal(M0(0) * M0(1) - M0(1) * M0(0), 1j * gamma * hbar * M0(2))\n"
+        "DERIVATION = Derivation('mine', 'My commutator', (Step(id='my-commutator', claim=claim,\n"
+        "    statement='[M0^x, M0^y] = i gamma hbar M0^z'),), section='A')\n"
+    )
+    proc = symmag("report", "-o", str(tmp_path / "out"), str(mod))
+    assert proc.returncode == 0, proc.stderr
+    tex = (tmp_path / "out" / "symmag-report.tex").read_text()
+    assert "{my-commutator}{verified}" in tex and r"\section{Sec.~A: My commutator}" in tex
+    assert r"\includegraphics" not in tex  # the paper's figures only with the paper
