@@ -4,7 +4,8 @@ i hbar d rho/dt = [H(t, rho), rho], where the Hamiltonian may depend on the stat
 itself -- self-consistently, as both of the paper's interactions do through the
 c-number magnetization M = <M>.  Full tensor-product space of a
 :class:`~symmag.matrices.SpinSystem`; solved with DOP853 on the flattened density matrix.
-(The collective-sector representation for large N is not written yet.)
+For Hamiltonians built from collective operators, :mod:`symmag.collective` evolves the
+total-spin sectors instead (N in the hundreds).
 """
 
 from __future__ import annotations

@@ -1,0 +1,461 @@
+"""Exact dynamics in the collective (total-spin-sector) representation, for large N (issue #8).
+
+A Hamiltonian built only from the collective moment M̂₀ = γ Σᵢ Ŝᵢ (6) of N spins ½ commutes with
+every permutation of the sites, so the Liouville-von Neumann equation (1) never leaves a
+total-spin sector J = N/2, N/2 - 1, ...: ρ = ⊕_J (d_J copies of ρ_J), with multiplicity
+d_J = C(N, N/2-J) - C(N, N/2-J-1), and ⟨A⟩ = Σ_J d_J Tr{ρ_J A_J}/V for a collective A.  The cost
+grows like N³ instead of 4^N.
+
+Conventions -- those of :class:`symmag.matrices.SpinSystem`, checked against it in the tests:
+numeric ħ and γ (default γ = -1, the paper's γ = -|γ|); Ŝᵢ = ħσᵢ/2; in sector J, M̂₀ᵃ = γħ Jᵃ with
+Jᵃ the spin-J matrices in the basis m = +J ... -J (J₊ just above the diagonal, as in
+:func:`symmag.matrices.spin_matrices`); M = ⟨M̂₀⟩/V = Tr{ρ M̂₀}/V (5) with V = 1 unless given;
+G^{ab} = ⟨[M̂₀ᵃ, M̂₀ᵇ]₊⟩/V.  ρ has unit trace.
+
+Hamiltonians are polynomials in the components of M̂₀ whose c-number coefficients may depend on t
+and on M (self-consistent fields, as both of the paper's interactions): ``hamiltonian(t, M)``
+returns a mapping word -> coefficient, a word being a string over "xyz" or a tuple of axes 0-2,
+e.g. ``{"z": -h, "xy": k, "yx": k}`` is -h M̂₀ᶻ + k (M̂₀ˣM̂₀ʸ + M̂₀ʸM̂₀ˣ).  Matrices are never
+formed: every word is banded in the |J, m⟩ basis.
+
+States.  Each sector's ρ_J is held as weighted pure states, d_J ρ_J = Σ_k w_k |ψ_k⟩⟨ψ_k| with w_k
+the probability of state k in the whole ρ (for the thermal state (11), the R₀ eigenbasis).  States
+are dropped smallest weight first while the dropped total stays ≤ ``weight_cutoff``, so whole
+sectors go when all their states do; the total is reported (``neglected_weight``), and the kept
+part is not renormalized: for a fixed H, |⟨A⟩ - ⟨A⟩_kept| ≤ neglected_weight · ‖A‖.  Weights are
+computed in logarithms (d_J overflows a float beyond N ≈ 1030).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sps
+from scipy.integrate import DOP853
+from scipy.linalg import eigh_tridiagonal
+from scipy.special import gammaln, logsumexp
+
+from .errors import SymmagInputError
+
+Word = str | tuple[int, ...]
+Polynomial = Mapping[Word, complex]
+Hamiltonian = Callable[[float, np.ndarray], Polynomial]
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def _real(value, name: str) -> float:
+    """A finite real number (not bool), else one clear error."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise SymmagInputError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def _vector3(value, name: str) -> np.ndarray:
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise SymmagInputError(f"{name} must be 3 real numbers, got {value!r}") from None
+    if v.shape != (3,) or not np.all(np.isfinite(v)):
+        raise SymmagInputError(f"{name} must be 3 finite real numbers, got shape {v.shape}")
+    return v
+
+
+def _word(key) -> tuple[int, ...]:
+    if isinstance(key, str) and all(ch in _AXES for ch in key):
+        return tuple(_AXES[ch] for ch in key)
+    if isinstance(key, tuple) and all(isinstance(a, numbers.Integral) and 0 <= a <= 2 for a in key):
+        return tuple(int(a) for a in key)
+    raise SymmagInputError(f"a word is a string over 'xyz' or a tuple of axes 0-2, got {key!r}")
+
+
+def _tensors(poly) -> dict[int, np.ndarray]:
+    """Coefficient tensors by degree, C[a1, ..., an] of M̂₀^{a1}...M̂₀^{an}."""
+    if not isinstance(poly, Mapping):
+        raise SymmagInputError(f"the Hamiltonian must be a mapping word -> number, got {type(poly).__name__}")
+    out: dict[int, np.ndarray] = {}
+    for key, c in poly.items():
+        w = _word(key)
+        if not isinstance(c, numbers.Number) or not np.isfinite(c):
+            raise SymmagInputError(f"coefficient of {key!r} must be a finite number, got {c!r}")
+        t = out.setdefault(len(w), np.zeros((3,) * len(w), dtype=complex))
+        t[w] += c
+    return out
+
+
+@dataclass(frozen=True)
+class CollectiveSystem:
+    """N spins ½ seen through their total-spin sectors; numeric ħ, γ and volume V."""
+
+    n_sites: int
+    hbar: float = 1.0
+    gamma: float = -1.0
+    volume: float = 1.0
+
+    def __post_init__(self):
+        n = self.n_sites
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise SymmagInputError(f"n_sites must be a positive integer, got {n!r}")
+        hbar, gamma, volume = (_real(getattr(self, k), k) for k in ("hbar", "gamma", "volume"))
+        if hbar <= 0 or volume <= 0 or gamma == 0:
+            raise SymmagInputError("hbar and volume must be positive and gamma nonzero")
+        for k, v in (("n_sites", int(n)), ("hbar", hbar), ("gamma", gamma), ("volume", volume)):
+            object.__setattr__(self, k, v)
+
+    @property
+    def sectors(self) -> tuple[float, ...]:
+        """J = N/2, N/2 - 1, ..., down to 0 or 1/2."""
+        return tuple((self.n_sites - 2 * k) / 2 for k in range(self.n_sites // 2 + 1))
+
+    def _k(self, j) -> int:
+        """k = N/2 - J, checking that J is a sector."""
+        k2 = self.n_sites - 2 * _real(j, "J")
+        if k2 != int(k2) or int(k2) % 2 or not 0 <= k2 <= self.n_sites:
+            raise SymmagInputError(f"J = {j!r} is not a total-spin sector of {self.n_sites} spins 1/2")
+        return int(k2) // 2
+
+    def multiplicity(self, j) -> int:
+        """d_J = C(N, N/2-J) - C(N, N/2-J-1), exact."""
+        k = self._k(j)
+        return math.comb(self.n_sites, k) - (math.comb(self.n_sites, k - 1) if k else 0)
+
+    def log_multiplicity(self, j) -> float:
+        """log d_J, finite for any N (d_J itself overflows a float beyond N ≈ 1030)."""
+        self._k(j)
+        return float(_log_d(self.n_sites, np.array([float(j)]))[0])
+
+    @property
+    def log_multiplicities(self) -> np.ndarray:
+        """log d_J for every sector, in the order of :attr:`sectors`."""
+        return _log_d(self.n_sites, np.array(self.sectors))
+
+    def spin_matrices(self, j) -> tuple[sps.csr_matrix, sps.csr_matrix, sps.csr_matrix]:
+        """Dimensionless (Jˣ, Jʸ, Jᶻ) of sector J, sparse, basis m = +J ... -J."""
+        self._k(j)
+        return _ladder(float(j))
+
+    def collective(self, j, a: int) -> sps.csr_matrix:
+        """M̂₀ᵃ = γħ Jᵃ in sector J (eq. (6) restricted to the sector)."""
+        return self.gamma * self.hbar * self.spin_matrices(j)[a]
+
+    def operator(self, j, poly: Polynomial) -> sps.csr_matrix:
+        """Σ_w c_w M̂₀^{w1}...M̂₀^{wn} in sector J (the identity for the empty word)."""
+        mats = [self.collective(j, a) for a in range(3)]
+        dim = _dim(j)
+        out = sps.csr_matrix((dim, dim), dtype=complex)
+        for key, c in poly.items():
+            term = sps.identity(dim, dtype=complex, format="csr")
+            for a in _word(key):
+                term = term @ mats[a]
+            out = out + c * term
+        return out
+
+
+def _log_d(n: int, j: np.ndarray) -> np.ndarray:
+    """log d_J = log[C(N, k) (2J+1)/(N/2+J+1)], k = N/2 - J: the difference of binomials in closed
+    form, so no cancellation between huge numbers."""
+    return gammaln(n + 1) - gammaln(n / 2 - j + 1) - gammaln(n / 2 + j + 2) + np.log(2 * j + 1)
+
+
+def _dim(j: float) -> int:
+    return round(2 * j) + 1
+
+
+def _ladder(j: float) -> tuple[sps.csr_matrix, sps.csr_matrix, sps.csr_matrix]:
+    m = j - np.arange(_dim(j))
+    jp = sps.diags(np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1)), 1, format="csr")  # <m+1|J+|m>
+    return (((jp + jp.T) / 2).tocsr(), ((jp - jp.T) / 2j).tocsr(), sps.diags(m, 0, format="csr"))
+
+
+@dataclass(frozen=True, eq=False)
+class SectorStates:
+    """Sector J of a state: d_J ρ_J = Σ_k weights[k] |ψ_k⟩⟨ψ_k|, ψ_k the columns of ``vectors``."""
+
+    j: float
+    vectors: np.ndarray  # (2J+1, K), unit columns
+    weights: np.ndarray  # (K,), probabilities in the whole ρ
+
+
+@dataclass(frozen=True, eq=False)
+class CollectiveState:
+    """ρ = ⊕_J (d_J copies of ρ_J), truncated: the kept sectors and what was dropped."""
+
+    system: CollectiveSystem
+    blocks: tuple[SectorStates, ...]
+    neglected_weight: float
+
+    @property
+    def sectors(self) -> tuple[float, ...]:
+        return tuple(b.j for b in self.blocks)
+
+    @property
+    def n_states(self) -> int:
+        return sum(len(b.weights) for b in self.blocks)
+
+    def expectation(self, poly: Polynomial) -> complex:
+        """⟨A⟩ = Σ_J d_J Tr{ρ_J A_J}/V (5), over the kept part."""
+        total = 0j
+        for b in self.blocks:
+            a = self.system.operator(b.j, poly)
+            total += np.einsum("ik,ik,k->", b.vectors.conj(), a @ b.vectors, b.weights)
+        return total / self.system.volume
+
+
+def _keep(log_w: list[np.ndarray], cutoff: float) -> tuple[list[np.ndarray], float]:
+    """Drop the smallest weights while their total stays ≤ cutoff: masks of kept states, dropped total."""
+    flat = np.concatenate(log_w)
+    order = np.argsort(flat, kind="stable")
+    dropped = np.cumsum(np.exp(flat[order]))  # smallest first, so the partial sums are accurate
+    n_drop = int(np.searchsorted(dropped, cutoff, side="right"))
+    keep = np.ones(flat.size, dtype=bool)
+    keep[order[:n_drop]] = False
+    bounds = np.cumsum([0, *(len(x) for x in log_w)])
+    return [keep[a:b] for a, b in itertools.pairwise(bounds)], float(dropped[n_drop - 1]) if n_drop else 0.0
+
+
+def _cutoff(value) -> float:
+    c = _real(value, "weight_cutoff")
+    if not 0 <= c < 1:
+        raise SymmagInputError(f"weight_cutoff must be in [0, 1), got {value!r}")
+    return c
+
+
+def thermal_state(system: CollectiveSystem, r0: Sequence[float], beta: float,
+                  weight_cutoff: float = 1e-12) -> CollectiveState:
+    """ρ̂₀ = exp(-β I₀)/Z₀ with I₀ = Σᵢ Ŝᵢ·R₀ = M̂₀·R₀/γ (11), (14).
+
+    In sector J, I₀ = ħ|R₀| (n̂·J) has eigenvalues ħ|R₀| m, so state (J, m) has probability
+    d_J e^{-bm}/Z₀ with b = βħ|R₀| and Z₀ = (2 cosh(b/2))^N; the single-spin polarization along
+    -n̂ is tanh(b/2)."""
+    if not isinstance(system, CollectiveSystem):
+        raise SymmagInputError(f"system must be a CollectiveSystem, got {type(system).__name__}")
+    r0, beta, cutoff = _vector3(r0, "r0"), _real(beta, "beta"), _cutoff(weight_cutoff)
+    r = float(np.linalg.norm(r0))
+    b = beta * system.hbar * r
+    n = system.n_sites
+    log_z = n * (abs(b) / 2 + math.log1p(math.exp(-abs(b))))
+    ms = [j - np.arange(_dim(j)) for j in system.sectors]  # +J ... -J
+    log_w = [ld - b * m - log_z for ld, m in zip(system.log_multiplicities, ms)]
+    keep, neglected = _keep(log_w, cutoff)
+    nx, ny, nz = r0 / r if r > 0 else (0.0, 0.0, 1.0)  # no field: any basis diagonalizes ρ_J
+    s, phi = math.hypot(nx, ny), math.atan2(ny, nx)
+    blocks = []
+    for j, m, lw, kp in zip(system.sectors, ms, log_w, keep):
+        if not kp.any():
+            continue
+        dim = len(m)
+        # n̂·J = D T D†, D = diag(e^{i i φ}), T real tridiagonal: eigenvectors of T, ascending m = -J...
+        c = np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1))
+        idx = np.flatnonzero(kp)  # positions in +J ... -J
+        lo, hi = dim - 1 - idx.max(), dim - 1 - idx.min()  # the same states in ascending order
+        _, u = eigh_tridiagonal(nz * m, s * c / 2, select="i", select_range=(lo, hi))
+        u = np.exp(1j * phi * np.arange(dim))[:, None] * u[:, ::-1]  # back to descending m
+        cols = idx - idx.min()
+        blocks.append(SectorStates(j, u[:, cols], np.exp(lw[idx])))
+    return CollectiveState(system, tuple(blocks), neglected)
+
+
+def state_from_blocks(system: CollectiveSystem, blocks: Mapping[float, np.ndarray],
+                      log_scales: Mapping[float, float] | None = None,
+                      weight_cutoff: float = 1e-12) -> CollectiveState:
+    """ρ = ⊕_J (d_J copies of e^{s_J} B_J)/Z from positive semidefinite blocks B_J, s_J =
+    ``log_scales[J]`` (default 0); Z = Σ_J d_J e^{s_J} Tr B_J, so sector J weighs d_J e^{s_J} Tr B_J/Z
+    (computed in logarithms).  Sectors not given are empty."""
+    if not isinstance(system, CollectiveSystem):
+        raise SymmagInputError(f"system must be a CollectiveSystem, got {type(system).__name__}")
+    if not isinstance(blocks, Mapping) or not blocks:
+        raise SymmagInputError("blocks must be a non-empty mapping J -> matrix")
+    cutoff = _cutoff(weight_cutoff)
+    log_scales = dict(log_scales or {})
+    js, vecs, log_w = [], [], []
+    for j, block in blocks.items():
+        system._k(j)
+        dim = _dim(j)
+        try:
+            bm = np.asarray(block, dtype=complex)
+        except (TypeError, ValueError):
+            raise SymmagInputError(f"block of J = {j} must be a numeric matrix") from None
+        if bm.shape != (dim, dim) or not np.all(np.isfinite(bm)):
+            raise SymmagInputError(f"block of J = {j} must be a finite {dim}x{dim} matrix, got {bm.shape}")
+        scale = np.abs(bm).max()
+        if np.abs(bm - bm.conj().T).max() > 1e-12 * scale:
+            raise SymmagInputError(f"block of J = {j} is not Hermitian")
+        lam, v = np.linalg.eigh((bm + bm.conj().T) / 2)
+        if lam.min() < -1e-12 * max(lam.max(), 0):
+            raise SymmagInputError(f"block of J = {j} is not positive semidefinite ({lam.min():.3g})")
+        pos = lam > 0
+        js.append(float(j))
+        vecs.append(v[:, pos])
+        scale_j = _real(log_scales.get(j, 0.0), "log scale")
+        log_w.append(system.log_multiplicity(j) + scale_j + np.log(lam[pos]))
+    if not any(len(x) for x in log_w):
+        raise SymmagInputError("every block is zero")
+    log_z = logsumexp(np.concatenate(log_w))
+    keep, neglected = _keep([x - log_z for x in log_w], cutoff)
+    out = [SectorStates(j, v[:, kp], np.exp(lw[kp] - log_z))
+           for j, v, lw, kp in zip(js, vecs, log_w, keep) if kp.any()]
+    return CollectiveState(system, tuple(out), neglected)
+
+
+@dataclass(frozen=True, eq=False)
+class CollectiveResult:
+    """Exact collective dynamics at the requested times (over the kept part of ρ)."""
+
+    t: np.ndarray  # (T,)
+    M: np.ndarray  # (3, T): ⟨M̂₀⟩/V
+    G: np.ndarray | None  # (3, 3, T): ⟨[M̂₀ᵃ, M̂₀ᵇ]₊⟩/V, when asked for
+    neglected_weight: float
+    sectors: tuple[float, ...]  # kept sectors J
+    n_states: int  # kept pure states
+    nfev: int  # right-hand-side evaluations
+
+
+def _rotation(omega: np.ndarray, tau: float) -> np.ndarray:
+    """R = exp(τ [ω]×), [ω]× v = ω × v (Rodrigues)."""
+    w = float(np.linalg.norm(omega))
+    if w == 0:
+        return np.eye(3)
+    k = np.array([[0, -omega[2], omega[1]], [omega[2], 0, -omega[0]], [-omega[1], omega[0], 0]]) / w
+    return np.eye(3) + math.sin(w * tau) * k + (1 - math.cos(w * tau)) * (k @ k)
+
+
+class _Banded:
+    """Words of M̂₀ on the kept sectors as diagonals over the stacked sector rows (no global state:
+    one instance per evolution).  Row r of the stack is |J, m⟩ of one kept sector; diagonal k of a
+    word holds W[r, r+k], zero across sector boundaries since every word is block diagonal."""
+
+    def __init__(self, system: CollectiveSystem, sectors: Sequence[float]):
+        ladders = [_ladder(j) for j in sectors]
+        g = system.gamma * system.hbar
+        self.m = [g * sps.block_diag([lad[a] for lad in ladders], format="csr") for a in range(3)]
+        self.size = self.m[0].shape[0]
+        self.stacks: dict[int, np.ndarray] = {}
+
+    def stack(self, n: int) -> np.ndarray:
+        """(3ⁿ, 2n+1, rows): diagonals -n..n of every word of degree n, built once."""
+        if n not in self.stacks:
+            out = np.zeros((3**n, 2 * n + 1, self.size), dtype=complex)
+            for i, w in enumerate(itertools.product(range(3), repeat=n)):
+                mat = self.m[w[0]]
+                for a in w[1:]:
+                    mat = mat @ self.m[a]
+                for k in range(-n, n + 1):
+                    d = mat.diagonal(k)
+                    out[i, k + n, max(-k, 0): max(-k, 0) + len(d)] = d
+            self.stacks[n] = out
+        return self.stacks[n]
+
+
+def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: Sequence[float], *,
+                      frame: Sequence[float] | None = None, second_moments: bool = False,
+                      rtol: float = 1e-10, atol: float = 1e-12) -> CollectiveResult:
+    """M(t) (and G^{ab}(t) with ``second_moments``) from the Liouville-von Neumann equation (1),
+    iħ dρ/dt = [H(t, M), ρ] with M = ⟨M̂₀⟩/V of the current state, at the times ``t_eval``.
+
+    ``hamiltonian(t, M)`` returns the polynomial in M̂₀ (module docstring); it is checked to be
+    Hermitian at t_eval[0].  Each kept pure state evolves as iħ dψ/dt = H ψ, all of them in one
+    DOP853 solve (the integrator of :func:`symmag.dynamics.evolve`) stepped by hand so that only
+    the moments at ``t_eval`` are stored.  ``frame``, a constant vector f, makes the solve run in
+    the interaction picture of H_f = f·M̂₀ -- exact for any H, in which M̂₀ rotates rigidly,
+    dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps."""
+    if not isinstance(state, CollectiveState):
+        raise SymmagInputError(f"state must be a CollectiveState, got {type(state).__name__}")
+    if not callable(hamiltonian):
+        raise SymmagInputError("hamiltonian must be a callable (t, M) -> {word: coefficient}")
+    try:
+        t = np.asarray(t_eval, dtype=float)
+    except (TypeError, ValueError):
+        raise SymmagInputError("t_eval must be a sequence of real times") from None
+    if t.ndim != 1 or t.size < 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+        raise SymmagInputError(f"t_eval must be 1-d, increasing and finite, got shape {t.shape}")
+    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
+    f = np.zeros(3) if frame is None else _vector3(frame, "frame")
+    system, blocks = state.system, state.blocks
+    hbar, vol = system.hbar, system.volume
+    omega = system.gamma * f  # dM̂₀/dt = γ f × M̂₀ in the frame
+
+    # Flat layout: the columns √w_k ψ_k one after another, each of length 2J+1, so a diagonal
+    # offset k is the same shift for every column; row[e] is the stacked sector row of element e.
+    bands = _Banded(system, [b.j for b in blocks])
+    dims = np.array([len(b.vectors) for b in blocks])
+    starts = np.concatenate([[0], np.cumsum(dims)[:-1]])
+    row = np.concatenate([s + np.tile(np.arange(d), len(b.weights)) for s, d, b in zip(starts, dims, blocks)])
+    y0 = np.concatenate([(b.vectors * np.sqrt(b.weights)).ravel(order="F") for b in blocks])
+    mz = bands.m[2].diagonal().real[row]
+    mplus = (bands.m[0] + 1j * bands.m[1]).diagonal(1)  # <r|M̂₊|r+1>, 0 across sectors
+    mplus = np.append(mplus, 0.0)[row][:-1]
+
+    def moments(y: np.ndarray) -> np.ndarray:
+        """⟨M̂₀⟩ in the frame: ⟨M̂ᶻ⟩ and ⟨M̂₊⟩ = ⟨M̂ˣ⟩ + i⟨M̂ʸ⟩ from the diagonals."""
+        plus = np.vdot(y[:-1], mplus * y[1:])
+        return np.array([plus.real, plus.imag, np.dot(mz, y.real**2 + y.imag**2)])
+
+    def apply(hd: np.ndarray, y: np.ndarray) -> np.ndarray:
+        n = hd.shape[0] // 2
+        hf = np.take(hd, row, axis=1)
+        out = hf[n] * y
+        for k in range(1, n + 1):
+            out[:-k] += hf[n + k, :-k] * y[k:]
+            out[k:] += hf[n - k, k:] * y[:-k]
+        return out
+
+    def diagonals(tt: float, y: np.ndarray) -> np.ndarray:
+        rot = _rotation(omega, tt - t[0])
+        tensors = _tensors(hamiltonian(tt, rot @ moments(y) / vol))
+        tensors.pop(0, None)  # c·1 is a global phase
+        if frame is not None:  # H - H_f
+            tensors[1] = tensors.get(1, np.zeros(3, dtype=complex)) - f
+        n_max = max(tensors, default=1)
+        hd = np.zeros((2 * n_max + 1, bands.size), dtype=complex)
+        for n, c in tensors.items():
+            for _ in range(n):  # U_f† M̂₀ᵃ U_f = Σ_b R_ab M̂₀ᵇ in every factor
+                c = np.tensordot(c, rot, axes=([0], [0]))
+            hd[n_max - n: n_max + n + 1] += np.tensordot(c.ravel(), bands.stack(n), axes=1)
+        return hd
+
+    hd0 = diagonals(t[0], y0)
+    n0 = hd0.shape[0] // 2
+    herm = max((np.abs(hd0[n0 + k, : bands.size - k] - hd0[n0 - k, k:].conj()).max(initial=0.0)
+                for k in range(n0 + 1)), default=0.0)
+    if herm > 1e-10 * max(np.abs(hd0).max(), 1e-300):
+        raise SymmagInputError(f"hamiltonian(t, M) is not Hermitian at t = {t[0]}")
+
+    def rhs(tt: float, y: np.ndarray) -> np.ndarray:
+        hd = diagonals(tt, y)
+        # a phase per sector drops out of ρ_J: make each H_J traceless, which lowers the largest
+        # |eigenvalue| the integrator sees
+        c = hd.shape[0] // 2
+        hd[c] -= np.repeat(np.add.reduceat(hd[c].real, starts) / dims, dims)
+        return (-1j / hbar) * apply(hd, y)
+
+    def record(i: int, y: np.ndarray) -> None:
+        rot = _rotation(omega, t[i] - t[0])
+        m_out[:, i] = rot @ moments(y) / vol
+        if g_out is not None:
+            my = [apply(bands.stack(1)[a], y) for a in range(3)]
+            g = np.array([[2 * np.vdot(my[a], my[b]).real for b in range(3)] for a in range(3)])
+            g_out[:, :, i] = rot @ g @ rot.T / vol
+
+    m_out = np.zeros((3, t.size))
+    g_out = np.zeros((3, 3, t.size)) if second_moments else None
+    record(0, y0)
+    nfev = 0
+    if t.size > 1:
+        solver = DOP853(rhs, t[0], y0, t[-1], rtol=rtol, atol=atol)
+        i = 1
+        while i < t.size:
+            solver.step()
+            if solver.status == "failed":  # pragma: no cover - the solver says why
+                raise RuntimeError("DOP853 failed: step size too small")
+            if t[i] <= solver.t:  # the interpolant costs three more evaluations: only when needed
+                dense = solver.dense_output()
+                while i < t.size and t[i] <= solver.t:
+                    record(i, dense(t[i]))
+                    i += 1
+        nfev = solver.nfev
+    return CollectiveResult(t, m_out, g_out, state.neglected_weight, state.sectors, state.n_states, nfev)
