@@ -313,6 +313,8 @@ class CollectiveResult:
     sectors: tuple[float, ...]  # kept sectors J
     n_states: int  # kept pure states
     nfev: int  # right-hand-side evaluations
+    #: <P>(t)/V of each polynomial asked for with ``observables`` (e.g. three-point words)
+    observables: dict | None = None
 
 
 def _rotation(omega: np.ndarray, tau: float) -> np.ndarray:
@@ -353,6 +355,7 @@ class _Banded:
 
 def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: Sequence[float], *,
                       frame: Sequence[float] | None = None, second_moments: bool = False,
+                      observables: Mapping[str, Polynomial] | None = None,
                       rtol: float = 1e-10, atol: float = 1e-12) -> CollectiveResult:
     """M(t) (and G^{ab}(t) with ``second_moments``) from the Liouville-von Neumann equation (1),
     iħ dρ/dt = [H(t, M), ρ] with M = ⟨M̂₀⟩/V of the current state, at the times ``t_eval``.
@@ -362,7 +365,10 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
     DOP853 solve (the integrator of :func:`symmag.dynamics.evolve`) stepped by hand so that only
     the moments at ``t_eval`` are stored.  ``frame``, a constant vector f, makes the solve run in
     the interaction picture of H_f = f·M̂₀ -- exact for any H, in which M̂₀ rotates rigidly,
-    dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps."""
+    dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps.
+    ``observables`` maps names to polynomials in M̂₀ (the Hamiltonian's format, e.g.
+    {"xyz": 1} for M̂₀ˣM̂₀ʸM̂₀ᶻ); their averages ⟨P⟩/V come back in ``result.observables``
+    (real part for Hermitian P), so correlations of any order are available on request."""
     if not isinstance(state, CollectiveState):
         raise SymmagInputError(f"state must be a CollectiveState, got {type(state).__name__}")
     if not callable(hamiltonian):
@@ -410,6 +416,10 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
         tensors.pop(0, None)  # c·1 is a global phase
         if frame is not None:  # H - H_f
             tensors[1] = tensors.get(1, np.zeros(3, dtype=complex)) - f
+        return banded(tensors, rot)
+
+    def banded(tensors: dict[int, np.ndarray], rot: np.ndarray) -> np.ndarray:
+        """Diagonals of a polynomial in M̂₀, written in the frame (rotation ``rot``)."""
         n_max = max(tensors, default=1)
         hd = np.zeros((2 * n_max + 1, bands.size), dtype=complex)
         for n, c in tensors.items():
@@ -433,9 +443,17 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
         hd[c] -= np.repeat(np.add.reduceat(hd[c].real, starts) / dims, dims)
         return (-1j / hbar) * apply(hd, y)
 
+    wanted = {} if observables is None else {name: _tensors(p) for name, p in observables.items()}
+    obs_out = {name: np.zeros(t.size, dtype=complex) for name in wanted}
+
     def record(i: int, y: np.ndarray) -> None:
         rot = _rotation(omega, t[i] - t[0])
         m_out[:, i] = rot @ moments(y) / vol
+        for name, tensors in wanted.items():
+            constant = complex(tensors.get(0, 0.0)) if 0 in tensors else 0.0
+            rest = {n: c for n, c in tensors.items() if n > 0}
+            value = np.vdot(y, apply(banded(rest, rot), y)) if rest else 0.0
+            obs_out[name][i] = (value + constant * np.vdot(y, y)) / vol
         if g_out is not None:
             my = [apply(bands.stack(1)[a], y) for a in range(3)]
             g = np.array([[2 * np.vdot(my[a], my[b]).real for b in range(3)] for a in range(3)])
@@ -458,4 +476,8 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
                     record(i, dense(t[i]))
                     i += 1
         nfev = solver.nfev
-    return CollectiveResult(t, m_out, g_out, state.neglected_weight, state.sectors, state.n_states, nfev)
+    obs = None if observables is None else {name: (v.real if np.abs(v.imag).max(initial=0) <= 1e-12 *
+                                                   max(np.abs(v.real).max(initial=0), 1) else v)
+                                             for name, v in obs_out.items()}
+    return CollectiveResult(t, m_out, g_out, state.neglected_weight, state.sectors, state.n_states, nfev,
+                            obs)

@@ -115,6 +115,30 @@ def test_self_consistent_dynamics_match_the_full_space(n):
     assert np.abs(ref_m[0] - ref_m[0, 0]).max() > 0.1  # it moved
 
 
+def test_higher_correlations_on_request():
+    """A three-point correlation (symmetrized) and a non-Hermitian word, through ``observables``,
+    against the full space, in the lab frame and a rotating frame."""
+    n, volume = 4, 1.5
+    full = SpinSystem(n, "1/2", hbar=1.0, gamma=-1.0)
+    mats = [full.collective(a) for a in range(3)]
+    h = spin_spin(n, 0.4, 0.8)
+
+    def h_full(t, rho):
+        return full_matrix(full, h(t, np.array([np.trace(rho @ a).real for a in mats]) / volume))
+
+    r0, beta, t = np.array([0.5, 0.3, 0.8]), 1.1, np.linspace(0, 4, 9)
+    rhos = evolve(h_full, thermal_invariant_state(full, r0, beta), t, rtol=1e-11, atol=1e-13)
+    wanted = {"G3": {"xyz": 0.5, "zyx": 0.5}, "xy": {"xy": 1.0}, "shifted": {"zz": 1.0, (): 2.0}}
+    refs = {k: np.einsum("tij,ji->t", rhos, full_matrix(full, p)) / volume for k, p in wanted.items()}
+    state = thermal_state(CollectiveSystem(n, volume=volume), r0, beta, weight_cutoff=1e-15)
+    for frame in (None, (0.0, 0.0, -1.0)):
+        res = evolve_collective(h, state, t, frame=frame, observables=wanted, rtol=1e-11, atol=1e-13)
+        for k, ref in refs.items():
+            assert np.abs(res.observables[k] - ref).max() < 1e-8, k
+    assert np.isrealobj(res.observables["G3"]) and np.abs(refs["xy"].imag).max() > 1e-3
+    assert np.iscomplexobj(res.observables["xy"])
+
+
 def test_any_frame_is_exact():
     """The interaction picture of f.M0 changes nothing but the cost, even when H has no linear term."""
     state = thermal_state(CollectiveSystem(7), (0.4, -0.3, 0.8), 0.9)
