@@ -262,14 +262,14 @@ def gilbert_rate() -> tuple:
     """The Gilbert equation dM/dt = gamma M x H_eff + alpha M x dM/dt, solved for dM/dt."""
     x = sp.symbols("xd0:3")
     eqs = [x[a] - (gamma * cross(M, H_eff)[a] + alpha * cross(M, x)[a]) for a in range(3)]
-    sol = sp.solve(eqs, x, dict=True)[0]
-    return tuple(sp.simplify(sol[x[a]]) for a in range(3))
+    matrix, rhs = sp.linear_eq_to_matrix(eqs, x)  # linear in dM/dt (the system of eq41_unique)
+    return tuple(sp.factor(sp.cancel(r)) for r in matrix.LUsolve(rhs))
 
 
 def eq41():
     rate = tuple(sp.factor(r.subs(gamma, -gamma_abs)) for r in gilbert_rate())
-    back = tuple(sp.simplify(rate[a] - (-gamma_abs * cross(M, H_eff)[a] + alpha * cross(M, rate)[a]))
-                 for a in range(3))
+    back = tuple(sp.cancel(rate[a] - (-gamma_abs * cross(M, H_eff)[a] + alpha * cross(M, rate)[a]))
+                 for a in range(3))  # rational in M, H_eff, alpha: cancel decides zero exactly
     return Derived(result=Equal(Mdot, rate), by=Equal(back, (0, 0, 0)))
 
 
