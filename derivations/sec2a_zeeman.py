@@ -227,6 +227,7 @@ def eq16_from_average():
 
 DERIVATION = Derivation(
     name="sec2a_zeeman",
+    cost=1.2,  # seconds in one process, 2026-11-24: a scheduling hint
     title="Zeeman precession and the Lewis-Riesenfeld invariant",
     section="II A",
     printed_table=printed.table,

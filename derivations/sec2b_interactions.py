@@ -343,6 +343,7 @@ _PICTURE = "U(t,t0) is the Schrodinger propagator of H0 and U(t0,t) its inverse 
 
 DERIVATION = Derivation(
     name="sec2b_interactions",
+    cost=3.1,  # seconds in one process, 2026-11-24: a scheduling hint
     title="Interactions and damping: the general D-term",
     section="II B",
     printed_table=printed.table,

@@ -184,6 +184,7 @@ def gamma_tot_statements():
 
 DERIVATION = Derivation(
     name="sec3c_algebra",
+    cost=2.0,  # seconds in one process, 2026-11-24: a scheduling hint
     title="Magnetization algebra: closure with kappa_pm and the renormalized gamma",
     section="III C",
     printed_table=printed.table,

@@ -324,6 +324,7 @@ def lowest_order_d_vanishes_for_11():
 
 DERIVATION = Derivation(
     name="sec4_spin_spin",
+    cost=0.6,  # seconds in one process, 2026-11-24: a scheduling hint
     title="Spin-spin interactions: the D-term through correlation functions",
     section="IV",
     printed_table=printed.table,

@@ -126,9 +126,11 @@ def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool) -> li
         return [r.as_dict(latex) for r in run_all(derivations)]
     # Derivations hold closures, which do not pickle: forked workers inherit them instead.
     ctx = multiprocessing.get_context("fork")
+    # longest first (by the derivations' cost hints): the last derivation to start is a short one
+    order = sorted(range(len(derivations)), key=lambda i: -derivations[i].cost)
     with ctx.Pool(jobs, initializer=_worker_init, initargs=(list(derivations),)) as pool:
-        pending = [pool.apply_async(_worker_run, (i, latex)) for i in range(len(derivations))]
-        return [rec for p in pending for rec in p.get()]
+        pending = {i: pool.apply_async(_worker_run, (i, latex)) for i in order}
+        return [rec for i in range(len(derivations)) for rec in pending[i].get()]
 
 
 def _table(records: Sequence[dict]) -> str:

@@ -183,6 +183,10 @@ def _residual_latex(diffs: list) -> str | None:
                 parts.append((n, left.latex()))
         else:
             s = sp.cancel(sp.expand(d))  # exact for rational functions, far cheaper than simplify
+            if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.exp):
+                # hyperbolic functions are rational in exponentials: exact, and cheap when the
+                # identity needs no square root; simplify below otherwise
+                s = sp.cancel(sp.expand(d.rewrite(sp.exp), power_exp=True, mul=False, multinomial=False))
             if s != 0 and _has_transcendental(d):
                 s = sp.simplify(d)
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.sin, sp.cos, sp.tan):
@@ -363,6 +367,9 @@ class Derivation:
     section: str = ""
     #: dimension table (see symmag.dimensions); None skips the dimension check
     dimensions: Mapping[str, sp.Expr] | None = None
+    #: rough cost in seconds, a scheduling hint only: ``symmag check`` starts the costliest
+    #: derivations first across its workers (a stale hint changes the wall time, never a result)
+    cost: float = 1.0
 
     def __post_init__(self):
         seen: set[str] = set()
