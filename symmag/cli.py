@@ -267,6 +267,9 @@ def cmd_compare(args) -> int:
                                f"got {args.spins}")
     if args.model == "llg_rsi":
         c = compare.rsi(n_sites=args.spins, folder=args.folder)
+    elif args.model == "llg_rsi_extra":
+        c = compare.rsi(n_sites=args.spins, lambdabar46=args.lambdabar46, lambdabar49=args.lambdabar49,
+                        folder=args.folder)
     else:
         if not args.lam > 0:
             raise SymmagInputError(f"--lambda must be positive, got {args.lam}")
@@ -274,9 +277,10 @@ def cmd_compare(args) -> int:
     setup = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in c.setup.items())
     print(f"{c.model}: exact Liouville-von Neumann M(t) against the derived equations ({setup})")
     names = list(c.approximations)
-    print("t".rjust(10) + "".join(n.rjust(16) for n in names) + "   (max_a |dM^a|/|M(0)|)")
+    widths = [max(16, len(n) + 2) for n in names]
+    print("t".rjust(10) + "".join(n.rjust(w) for n, w in zip(names, widths)) + "   (max_a |dM^a|/|M(0)|)")
     for k in np.linspace(0, len(c.t) - 1, 11).astype(int):
-        print(f"{c.t[k]:10.4g}" + "".join(f"{c.deviation(n)[k]:16.3e}" for n in names))
+        print(f"{c.t[k]:10.4g}" + "".join(f"{c.deviation(n)[k]:{w}.3e}" for n, w in zip(names, widths)))
     if args.model == "spin_spin":
         lams = (0.02, 0.04, 0.08, 0.16)
         print(f"error against lambda in zero field, t in [0, 4], lambda = {lams}: fitted exponent p "
@@ -355,7 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Solve the Liouville-von Neumann equation for a few spins 1/2 "
                          "with the self-consistent Hamiltonian of the model and print the deviation "
                          "of each derived equation's M(t) (generated modules in --folder).")
-    cmp.add_argument("model", choices=("llg_rsi", "spin_spin"))
+    cmp.add_argument("model", choices=("llg_rsi", "llg_rsi_extra", "spin_spin"))
+    cmp.add_argument("--lambdabar46", type=float, default=0.2, help="llg_rsi_extra: extra field (46)")
+    cmp.add_argument("--lambdabar49", type=float, default=0.1, help="llg_rsi_extra: extra torque (49)")
     cmp.add_argument("--spins", type=int, default=3, metavar="N")
     cmp.add_argument("--lambda", dest="lam", type=float, default=0.15, help="spin_spin coupling")
     cmp.add_argument("--hz", type=float, default=1.0, help="spin_spin field H_z")

@@ -7,10 +7,11 @@ tensor-product space); the derived equations are the generated modules of
 -1, V = 1, spins 1/2.
 
 * RSI (Sec. III): the Hamiltonian -M0 . (H_eff + H_r^d) is linear in the spins, with M
-  from (34)-(36) at each step, lambda0 = lambda|M| and alpha0 = alpha|M| held fixed (so
-  lambda alpha M^2 = lambda0 alpha0 is constant and (36) is M = (1 - lambda0 alpha0)<M0>).
+  from M = <M0 + M_I> at each step, lambda0 = lambda|M| and alpha0 = alpha|M| held fixed
+  (so lambda alpha M^2 = lambda0 alpha0 is constant; (36) is M = (1 - lambda0 alpha0)<M0>).
   For a Hamiltonian linear in the spins, <M0> obeys a closed equation, so exact and LLG
-  (41) agree to the integrators' tolerance: a consistency check of the whole chain.
+  (41) agree to the integrators' tolerance: a consistency check of the whole chain.  The
+  same holds with the Sec. III B modifications (46) and (49) and the model llg_rsi_extra.
 * Spin-spin (Sec. IV): H = -M0 . H_eff + (lambda/gamma^2)(M . M0)^2 with M = <M0>; the
   lowest order (G^ab frozen at t = 0), the mean field and the second-order cumulant
   closure against the exact M(t).  ``lambda_scaling`` fits the exponent p of the largest
@@ -62,11 +63,21 @@ def _load(name: str, folder):
     return load_model(name, folder) if folder is not None else load_model(name)
 
 
+def _cross_matrix(v: np.ndarray) -> np.ndarray:
+    return np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+
+
 def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0.0, 1.0),
         beta: float = 1.5, r0: Sequence[float] = (0.8, 0.1, -0.6), relaxation_times: float = 3.0,
-        points: int = 61, folder=None) -> Comparison:
-    """The RSI: exact LvN evolution against the generated llg_rsi (41), over a few
-    relaxation times tau = 1/(lambda0 omega0)."""
+        points: int = 61, lambdabar46: float = 0.0, lambdabar49: float = 0.0, folder=None) -> Comparison:
+    """The RSI: exact LvN evolution against the generated llg_rsi (41) -- or, with the
+    Sec. III B modifications (46) and (49), against llg_rsi_extra -- over a few relaxation
+    times tau = 1/((lambda0 + lambdabar49) omega0).
+
+    The radiation field is linear in H: H_r = A(M) H with A = ((lambda0 + lambdabar49)/|M|)[M x]
+    - (lambda0 alpha0 + lambdabar46) 1 ((32), (46), (49), lambda = lambda0/|M|).  The moment
+    operator is M_hat = -dH/dH_ext = (1 + A^T) M0 (4) at fixed M, so M solves M = (1 + A(M)^T)<M0>
+    at each instant -- found here by fixed-point iteration, not taken from the derivation."""
     from scipy.integrate import solve_ivp
 
     system = SpinSystem(n_sites, "1/2", hbar=1.0, gamma=-1.0)
@@ -74,26 +85,37 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
     lam0 = alpha0 / (1 + alpha0**2)
     h = np.asarray(field_, dtype=float)
 
+    def coupling(mag):
+        return (lam0 + lambdabar49) / np.linalg.norm(mag) * _cross_matrix(mag) \
+            - (lam0 * alpha0 + lambdabar46) * np.eye(3)
+
     def magnetization(rho):
-        return (1 - lam0 * alpha0) * np.array([np.trace(rho @ a).real for a in m_ops])  # (36)
+        m0 = np.array([np.trace(rho @ a).real for a in m_ops])
+        mag = m0.copy()
+        for _ in range(200):  # M = (1 + A(M)^T) <M0>, a contraction near the solution
+            new = m0 + coupling(mag).T @ m0
+            if np.linalg.norm(new - mag) <= 1e-15 * np.linalg.norm(new):
+                break
+            mag = new
+        return new
 
     def hamiltonian(_t, rho):
-        mag = magnetization(rho)
-        norm = np.linalg.norm(mag)
-        h_r = lam0 / norm * (np.cross(mag, h) - alpha0 * norm * h)  # (32) with lambda = lambda0/|M|
-        total = h + h_r
+        total = h + coupling(magnetization(rho)) @ h
         return -sum(m_ops[a] * total[a] for a in range(3))  # (3), (31)
 
     rho0 = thermal_invariant_state(system, r0, beta)
-    tau = 1 / (lam0 * np.linalg.norm(h))
+    tau = 1 / abs((lam0 + lambdabar49) * np.linalg.norm(h))
     t = np.linspace(0, relaxation_times * tau, points)
     exact = np.array([magnetization(r) for r in evolve(hamiltonian, rho0, t, rtol=1e-11, atol=1e-13)]).T
-    llg = _load("llg_rsi", folder)
-    sol = solve_ivp(llg.rhs, (0, t[-1]), exact[:, 0], t_eval=t, args=(1.0, alpha0, *h), method="DOP853",
+    extra = bool(lambdabar46 or lambdabar49)
+    name = "llg_rsi_extra" if extra else "llg_rsi"
+    args = (1.0, alpha0, lambdabar46, lambdabar49, *h) if extra else (1.0, alpha0, *h)
+    sol = solve_ivp(_load(name, folder).rhs, (0, t[-1]), exact[:, 0], t_eval=t, args=args, method="DOP853",
                     rtol=1e-11, atol=1e-13)
-    return Comparison("llg_rsi", t, exact, {"LLG (41)": sol.y},
-                      {"N": n_sites, "alpha0": alpha0, "H": tuple(float(x) for x in h), "beta": beta,
-                       "tau": float(tau)})
+    setup = {"N": n_sites, "alpha0": alpha0, "H": tuple(float(x) for x in h), "beta": beta, "tau": float(tau)}
+    if extra:
+        setup.update(lambdabar46=lambdabar46, lambdabar49=lambdabar49)
+    return Comparison(name, t, exact, {"Sec. III B model" if extra else "LLG (41)": sol.y}, setup)
 
 
 def _weyl(mats, word):

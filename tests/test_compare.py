@@ -15,6 +15,18 @@ def test_rsi_exact_follows_the_llg_to_integrator_tolerance():
     assert abs(c.exact[2, -1] - c.exact[2, 0]) > 0.1 * np.linalg.norm(c.exact[:, 0])  # it relaxed
 
 
+def test_sec3b_exact_dynamics_follow_the_generated_model():
+    """The radiation field with the extra field (46) and torque (49), M from M = (1 + A^T)<M0>
+    solved numerically at each instant: exact M(t) follows llg_rsi_extra, also when the
+    extra torque overturns M (lambdabar49 < -lambda0)."""
+    lam0 = 0.3 / (1 + 0.3**2)
+    for lb46, lb49 in ((0.2, 0.1), (-0.1, -1.6 * lam0)):
+        c = compare.rsi(n_sites=3, lambdabar46=lb46, lambdabar49=lb49, relaxation_times=2.0)
+        assert c.deviation("Sec. III B model").max() < 1e-7
+        if lb49 < -lam0:  # M_z/|M| heads for -1: the magnetization turns over
+            assert c.exact[2, -1] / np.linalg.norm(c.exact[:, -1]) < -0.9
+
+
 def test_lowest_order_error_scales_as_lambda_squared():
     """In zero field (the interaction frame of (68) is the lab frame), over t in [0, 4] on a
     correlated 3-spin state: the lowest order's largest error goes as lambda^2 (fitted
