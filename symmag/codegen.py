@@ -62,12 +62,17 @@ def digest(model: Model) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: names the generated code uses itself (a state or parameter so named is renamed v_NAME)
+_RESERVED = frozenset({"numpy", "numba", "overload", "t", "y", "ys", "y2", "out", "result", "shape", "k",
+                       "size", "work", "whole", "lo", "hi", "j", "x", "kernel", "p"})
+
+
 def _identifiers(symbols: Sequence[sp.Symbol]) -> list[str]:
     """Valid, distinct Python identifiers for the symbols (keywords and odd names mangled)."""
     out: list[str] = []
     for s in symbols:
         name = re.sub(r"\W", "_", s.name)
-        if not name or name[0].isdigit() or keyword.iskeyword(name) or name in ("numpy", "t", "y", "out"):
+        if not name or name[0].isdigit() or name[0] == "_" or keyword.iskeyword(name) or name in _RESERVED:
             name = f"v_{name}"
         base, n = name, 1
         while name in out:
@@ -105,7 +110,7 @@ def _cse(exprs: Sequence[sp.Expr], prefix: str, printer: NumPyPrinter | None = N
 # -- in-place NumPy: the right-hand side as a straight-line program of ufunc calls ----------
 _UFUNCS = {sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.exp: "exp", sp.log: "log",
            sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh", sp.asin: "arcsin", sp.acos: "arccos",
-           sp.atan: "arctan", sp.Abs: "absolute", sp.sign: "sign"}
+           sp.atan: "arctan", sp.Abs: "absolute", sp.sign: "sign", sp.atan2: "arctan2"}
 
 
 @dataclass
@@ -189,15 +194,9 @@ class _Program:
             return self._mul(e, target)
         if e.is_Pow:
             return self._pow(e, target)
-        if e.func in _UFUNCS and len(e.args) == 1:
-            return self._op(_UFUNCS[e.func], [self.compile(e.args[0])], target)
-        # anything else: NumPy's own evaluation (allocates, but stays correct)
-        for symbol in e.free_symbols & self.temps.keys():
-            self.uses[symbol] -= e.count(symbol)
-        named = e.xreplace({s: sp.Symbol(f"_b{b}") for s, b in self.temps.items()})
-        b = self._take()
-        self.body.append(f"_b{b}[...] = {self.printer.doprint(named)}")
-        return _Operand(f"_b{b}", b, True)
+        if e.func in _UFUNCS:
+            return self._op(_UFUNCS[e.func], [self.compile(a) for a in e.args], target)
+        raise SymmagInputError(f"cannot generate code for {type(e).__name__}")  # _check_functions
 
     def _add(self, e: sp.Expr, target: str | None) -> _Operand:
         scalar = sp.Add(*[a for a in e.args if self._is_scalar(a)])
@@ -216,7 +215,6 @@ class _Program:
             acc = self.compile(positive[0])
         else:  # the first negative term keeps its sign (folded into its hoisted factor)
             acc = self.compile(-negative.pop(0))
-            last -= 1
         for a in positive[1:]:
             acc = step("add", [acc, self.compile(a)])
         for a in negative:
@@ -273,7 +271,8 @@ class _Program:
             return acc
         if exp.is_negative:
             return self._op("divide", [_Operand("1.0"), self.compile(base ** (-exp))], target)
-        return self._op("power", [self.compile(base), self._hoist(exp)], target)
+        power = self._hoist(exp) if self._is_scalar(exp) else self.compile(exp)  # e.g. x**y, y a state
+        return self._op("power", [self.compile(base), power], target)
 
     def assign_temp(self, symbol: sp.Symbol, e: sp.Expr, uses: int) -> None:
         if self._is_scalar(e):
@@ -328,8 +327,26 @@ def render_numba(model: Model, command: str = "symmag codegen --backend numba") 
     return _render(model, command, "numba_rhs.py.j2")
 
 
+#: functions a generated module may call (NumPy ufuncs; numba compiles them too)
+SUPPORTED_FUNCTIONS = frozenset(_UFUNCS)
+
+
+def _check_functions(model: Model) -> None:
+    """Only what both backends evaluate: + - * / **, real numbers and the supported ufuncs."""
+    for e in model.rhs:
+        for node in sp.preorder_traversal(sp.sympify(e)):
+            if isinstance(node, (sp.Symbol, sp.Add, sp.Mul, sp.Pow)) or type(node) in SUPPORTED_FUNCTIONS \
+                    or (node.is_Number and node.is_real) or isinstance(node, sp.NumberSymbol):
+                continue
+            names = ", ".join(sorted(k.__name__ for k in SUPPORTED_FUNCTIONS))
+            raise SymmagInputError(f"{model.name}: {type(node).__name__} cannot be generated; the "
+                                   f"right-hand sides may use real numbers, + - * / ** and {names}")
+
+
 def _render(model: Model, command: str, template: str) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    _check_functions(model)
 
     state_ids = _identifiers(model.state)
     param_ids = _identifiers(model.parameters)

@@ -159,7 +159,7 @@ def test_ensembles_larger_than_a_chunk(llg):
 
 def random_expression(rng, leaves, depth):
     """A random expression tree over ``leaves`` with the operations the in-place compiler
-    handles (and one it hands to NumPy whole), deterministic for a seeded rng."""
+    handles, deterministic for a seeded rng."""
     if depth == 0 or rng.random() < 0.2:
         if rng.random() < 0.85:
             return leaves[rng.integers(len(leaves))]
@@ -203,6 +203,27 @@ def test_awkward_symbol_names_still_generate(tmp_path):
     mod = load(render_numpy(model), tmp_path, "awkward")
     assert mod.PARAMETERS == ("lambda", "H-x")
     assert mod.rhs(0, np.array([2.0]), 3.0, 1.0)[0] == 7.0
+
+
+def test_unsupported_functions_and_time_dependence(tmp_path):
+    x, y, t, k = sp.symbols("x y t k")
+    with pytest.raises(SymmagInputError, match="Max cannot be generated"):
+        render_numpy(Model("m", (x,), (), (sp.Max(x, 1),)))
+    with pytest.raises(SymmagInputError, match="ImaginaryUnit cannot be generated"):
+        render_numpy(Model("m", (x,), (), (sp.I * x,)))
+    # a state-dependent exponent, t on the right-hand side, a parameter named like an internal
+    model = Model("timed", (x, y), (k,), (x ** (y + 1) * sp.sin(t) + k, -x - y))
+    renders = [render_numpy] + ([render_numba] if importlib.util.find_spec("numba") else [])
+    ys = np.abs(np.random.default_rng(0).normal(size=(2, 20000))) + 0.5
+    for render in renders:
+        mod = load(render(model), tmp_path, f"timed_{render.__name__}")
+        assert mod.PARAMETERS == ("k",)
+        full = mod.rhs(0.7, ys, 0.3)
+        for j in (0, 9000, 19999):
+            expected = [ys[0, j] ** (ys[1, j] + 1) * np.sin(0.7) + 0.3, -ys[0, j] - ys[1, j]]
+            assert np.allclose(full[:, j], expected, rtol=1e-14)
+            assert np.allclose(mod.rhs(0.7, ys[:, j], 0.3), full[:, j], rtol=1e-14)
+        assert mod.rhs(0.0, np.zeros((2, 0)), 0.3).shape == (2, 0)
 
 
 def test_model_rejects_unknown_symbols():

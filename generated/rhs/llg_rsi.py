@@ -58,7 +58,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     """d/dt of STATE at time t."""
     ys, shape, (gamma_abs, alpha0, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, Hx, Hy, Hz)
     if ys.ndim == 1:
-        return _single(ys, gamma_abs, alpha0, Hx, Hy, Hz, out)
+        return _single(t, ys, gamma_abs, alpha0, Hx, Hy, Hz, out)
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
     # parameter-only subexpressions, once per call
     _c0 = gamma_abs/(alpha0**2 + 1)
@@ -67,6 +67,8 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
     # the systems in chunks that stay in cache, each a straight run of ufuncs writing into
     # 6 scratch rows: nothing is allocated per operation
     k = ys.shape[1]
+    if k == 0:  # an empty ensemble
+        return result.reshape(shape) if out is None else out
     size = min(k, CHUNK)
     work = numpy.empty((6, size))
     whole = (gamma_abs, alpha0, Hx, Hy, Hz, _c0, _h1, _h2,)
@@ -96,8 +98,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
         numpy.multiply(_b0, Hx, out=_b5)
         numpy.subtract(_b4, _b5, out=_b4)
         numpy.multiply(_b2, _b4, out=_b4)
-        numpy.subtract(_b3, _b4, out=_b3)
-        _r0[...] = _b3
+        numpy.subtract(_b3, _b4, out=_r0)
         numpy.multiply(Mz, Hx, out=_b3)
         numpy.multiply(Mx, Hz, out=_b4)
         numpy.subtract(_b3, _b4, out=_b3)
@@ -106,8 +107,7 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
         numpy.multiply(_b0, Hy, out=_b5)
         numpy.subtract(_b4, _b5, out=_b4)
         numpy.multiply(_b2, _b4, out=_b4)
-        numpy.subtract(_b3, _b4, out=_b3)
-        _r1[...] = _b3
+        numpy.subtract(_b3, _b4, out=_r1)
         numpy.multiply(Mx, Hy, out=_b3)
         numpy.multiply(My, Hx, out=_b4)
         numpy.subtract(_b3, _b4, out=_b3)
@@ -116,12 +116,11 @@ def rhs(t, y, gamma_abs, alpha0, Hx, Hy, Hz, out=None):
         numpy.multiply(_b0, Hz, out=_b5)
         numpy.subtract(_b4, _b5, out=_b4)
         numpy.multiply(_b2, _b4, out=_b4)
-        numpy.subtract(_b3, _b4, out=_b3)
-        _r2[...] = _b3
+        numpy.subtract(_b3, _b4, out=_r2)
     return result.reshape(shape) if out is None else out
 
 
-def _single(ys, gamma_abs, alpha0, Hx, Hy, Hz, out):
+def _single(t, ys, gamma_abs, alpha0, Hx, Hy, Hz, out):
     """rhs for one system: plain scalar expressions (ufunc calls would cost more here)."""
     Mx = ys[0]
     My = ys[1]

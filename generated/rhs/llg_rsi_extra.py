@@ -63,7 +63,7 @@ def rhs(t, y, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out=None)
     """d/dt of STATE at time t."""
     ys, shape, (gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz,) = _inputs(y, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz)
     if ys.ndim == 1:
-        return _single(ys, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out)
+        return _single(t, ys, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out)
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
     # parameter-only subexpressions, once per call
     _c0 = alpha0**2
@@ -76,6 +76,8 @@ def rhs(t, y, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out=None)
     # the systems in chunks that stay in cache, each a straight run of ufuncs writing into
     # 6 scratch rows: nothing is allocated per operation
     k = ys.shape[1]
+    if k == 0:  # an empty ensemble
+        return result.reshape(shape) if out is None else out
     size = min(k, CHUNK)
     work = numpy.empty((6, size))
     whole = (gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, _c0, _c1, _c2, _c5, _h4, _c7, _h6,)
@@ -127,7 +129,7 @@ def rhs(t, y, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out=None)
     return result.reshape(shape) if out is None else out
 
 
-def _single(ys, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out):
+def _single(t, ys, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out):
     """rhs for one system: plain scalar expressions (ufunc calls would cost more here)."""
     Mx = ys[0]
     My = ys[1]

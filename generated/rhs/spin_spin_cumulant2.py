@@ -58,7 +58,7 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out=None):
     """d/dt of STATE at time t."""
     ys, shape, (gamma_abs, v_lambda, Hx, Hy, Hz,) = _inputs(y, gamma_abs, v_lambda, Hx, Hy, Hz)
     if ys.ndim == 1:
-        return _single(ys, gamma_abs, v_lambda, Hx, Hy, Hz, out)
+        return _single(t, ys, gamma_abs, v_lambda, Hx, Hy, Hz, out)
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
     # parameter-only subexpressions, once per call
     _c1 = Hz*gamma_abs
@@ -75,6 +75,8 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out=None):
     # the systems in chunks that stay in cache, each a straight run of ufuncs writing into
     # 48 scratch rows: nothing is allocated per operation
     k = ys.shape[1]
+    if k == 0:  # an empty ensemble
+        return result.reshape(shape) if out is None else out
     size = min(k, CHUNK)
     work = numpy.empty((48, size))
     whole = (gamma_abs, v_lambda, Hx, Hy, Hz, _c1, _c2, _c3, _c20, _c21, _h5, _h6, _h7, _h8, _h9, _h10,)
@@ -334,7 +336,7 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out=None):
     return result.reshape(shape) if out is None else out
 
 
-def _single(ys, gamma_abs, v_lambda, Hx, Hy, Hz, out):
+def _single(t, ys, gamma_abs, v_lambda, Hx, Hy, Hz, out):
     """rhs for one system: plain scalar expressions (ufunc calls would cost more here)."""
     Mx = ys[0]
     My = ys[1]

@@ -70,7 +70,7 @@ def _at_compiled(p, j):  # pragma: no cover - compiled
     return lambda p, j: p
 
 
-def _loop(Mx_a, My_a, Mz_a, Gxx_a, Gxy_a, Gxz_a, Gyy_a, Gyz_a, Gzz_a, gamma_abs_a, v_lambda_a, Hx_a, Hy_a, Hz_a, _r0, _r1, _r2, _r3, _r4, _r5, _r6, _r7, _r8):  # pragma: no cover - compiled
+def _loop(t, Mx_a, My_a, Mz_a, Gxx_a, Gxy_a, Gxz_a, Gyy_a, Gyz_a, Gzz_a, gamma_abs_a, v_lambda_a, Hx_a, Hy_a, Hz_a, _r0, _r1, _r2, _r3, _r4, _r5, _r6, _r7, _r8):  # pragma: no cover - compiled
     for j in numba.prange(Mx_a.shape[0]):
         gamma_abs = _at(gamma_abs_a, j)
         v_lambda = _at(v_lambda_a, j)
@@ -156,23 +156,23 @@ _kernel = numba.njit(error_model="numpy")(_loop)
 _kernel_parallel = numba.njit(error_model="numpy", parallel=True)(_loop)
 
 
-def _run(kernel, y, gamma_abs, v_lambda, Hx, Hy, Hz, out):
+def _run(kernel, t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out):
     ys, shape, (gamma_abs, v_lambda, Hx, Hy, Hz,) = _inputs(y, gamma_abs, v_lambda, Hx, Hy, Hz)
     y2 = ys.reshape(N_STATE, -1)
     result = numpy.empty(y2.shape) if out is None else numpy.asarray(out).reshape(y2.shape)
-    kernel(*y2, gamma_abs[()] if gamma_abs.ndim == 0 else gamma_abs, v_lambda[()] if v_lambda.ndim == 0 else v_lambda, Hx[()] if Hx.ndim == 0 else Hx, Hy[()] if Hy.ndim == 0 else Hy, Hz[()] if Hz.ndim == 0 else Hz, *result)
+    kernel(float(t), *y2, gamma_abs[()] if gamma_abs.ndim == 0 else gamma_abs, v_lambda[()] if v_lambda.ndim == 0 else v_lambda, Hx[()] if Hx.ndim == 0 else Hx, Hy[()] if Hy.ndim == 0 else Hy, Hz[()] if Hz.ndim == 0 else Hz, *result)
     return result.reshape(shape) if out is None else out
 
 
 def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out=None):
     """d/dt of STATE at time t: a compiled loop over the ensemble on one thread."""
-    return _run(_kernel, y, gamma_abs, v_lambda, Hx, Hy, Hz, out)
+    return _run(_kernel, t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out)
 
 
 def rhs_parallel(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out=None):
     """rhs with the ensemble loop spread over numba's threads (numba.set_num_threads);
     same contract.  Pays off for large ensembles only."""
-    return _run(_kernel_parallel, y, gamma_abs, v_lambda, Hx, Hy, Hz, out)
+    return _run(_kernel_parallel, t, y, gamma_abs, v_lambda, Hx, Hy, Hz, out)
 
 
 

@@ -64,7 +64,7 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out
     """d/dt of STATE at time t."""
     ys, shape, (gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz,) = _inputs(y, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz)
     if ys.ndim == 1:
-        return _single(ys, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out)
+        return _single(t, ys, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out)
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
     # parameter-only subexpressions, once per call
     _c1 = gamma_abs**(-1.0)
@@ -82,6 +82,8 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out
     # the systems in chunks that stay in cache, each a straight run of ufuncs writing into
     # 11 scratch rows: nothing is allocated per operation
     k = ys.shape[1]
+    if k == 0:  # an empty ensemble
+        return result.reshape(shape) if out is None else out
     size = min(k, CHUNK)
     work = numpy.empty((11, size))
     whole = (gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, _c1, _c2, _c3, _c8, _c9, _h5, _h6, _h7, _h8, _h9, _h10, _h11,)
@@ -150,7 +152,7 @@ def rhs(t, y, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out
     return result.reshape(shape) if out is None else out
 
 
-def _single(ys, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out):
+def _single(t, ys, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz, out):
     """rhs for one system: plain scalar expressions (ufunc calls would cost more here)."""
     Mx = ys[0]
     My = ys[1]
