@@ -1,4 +1,5 @@
-"""Command line: ``symmag check``, ``report``, ``figures``, ``codegen``, ``simulate``, ``reduce``.
+"""Command line: ``symmag check``, ``report``, ``figures``, ``codegen``, ``simulate``, ``compare``,
+``reduce``.
 
 Exit codes: 0 nothing failed, 1 a step failed, 2 bad usage or input (one
 line on stderr, no traceback).
@@ -10,6 +11,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import math
 import multiprocessing
 import os
 import pkgutil
@@ -169,6 +171,7 @@ def cmd_codegen(args) -> int:
     unknown = [n for n in names if n not in models]
     if unknown:
         raise SymmagInputError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(models))}")
+    _folder(args.output)
     for name in names:
         for path in generate([models[name]()], args.output, backends):
             print(path)
@@ -220,8 +223,18 @@ def _figures(outdir: Path) -> list:
     return [Figure(name, f"figures/{name}.pdf", caption) for name, caption in figs.CAPTIONS.items()]
 
 
+def _folder(path: str) -> Path:
+    """An output folder, created if needed; one clear error when it cannot be."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SymmagInputError(f"cannot create folder {path}: {exc.strerror or exc}") from exc
+    return out
+
+
 def cmd_figures(args) -> int:
-    out = Path(args.output)
+    out = _folder(args.output)
     importlib.import_module("derivations.figures").draw(out)
     for name in ("fig1", "fig2"):
         for ext in ("pdf", "png"):
@@ -238,11 +251,7 @@ def cmd_report(args) -> int:
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
-    out = Path(args.output)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SymmagInputError(f"cannot create {out}: {exc.strerror or exc}") from exc
+    out = _folder(args.output)
     derivations = discover(args.paths)
     records = run_records(derivations, jobs, latex=True)
     figures = [] if args.paths else _figures(out / "figures")
@@ -265,6 +274,12 @@ def cmd_compare(args) -> int:
     if args.spins < 1 or args.spins > 8:
         raise SymmagInputError(f"--spins must be between 1 and 8 (full tensor-product space), "
                                f"got {args.spins}")
+    for flag, value in (("--lambda", args.lam), ("--hz", args.hz), ("--lambdabar46", args.lambdabar46),
+                        ("--lambdabar49", args.lambdabar49)):
+        if not math.isfinite(value):
+            raise SymmagInputError(f"{flag} must be a finite number, got {value}")
+    if args.plot and Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise SymmagInputError(f"--plot writes .png, .pdf or .svg, got {args.plot!r}")
     if args.model == "llg_rsi":
         c = compare.rsi(n_sites=args.spins, folder=args.folder)
     elif args.model == "llg_rsi_extra":
@@ -288,7 +303,10 @@ def cmd_compare(args) -> int:
         for name, (errs, p) in compare.lambda_scaling(lams, n_sites=args.spins, folder=args.folder).items():
             print(f"  {name:14s} p = {p:.2f}   max errors {' '.join(f'{e:.2e}' for e in errs)}")
     if args.plot:
-        compare.plot(c, args.plot)
+        try:
+            compare.plot(c, args.plot)
+        except OSError as exc:
+            raise SymmagInputError(f"cannot write {args.plot}: {exc.strerror or exc}") from exc
         print(args.plot)
     return 0
 
@@ -363,8 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--lambdabar46", type=float, default=0.2, help="llg_rsi_extra: extra field (46)")
     cmp.add_argument("--lambdabar49", type=float, default=0.1, help="llg_rsi_extra: extra torque (49)")
     cmp.add_argument("--spins", type=int, default=3, metavar="N")
-    cmp.add_argument("--lambda", dest="lam", type=float, default=0.15, help="spin_spin coupling")
-    cmp.add_argument("--hz", type=float, default=1.0, help="spin_spin field H_z")
+    cmp.add_argument("--lambda", dest="lam", type=float, default=0.15, help="spin_spin only: the coupling")
+    cmp.add_argument("--hz", type=float, default=1.0, help="spin_spin only: the field H_z")
     cmp.add_argument("--folder", default=None, help="generated modules (default generated/rhs)")
     cmp.add_argument("--plot", metavar="FILE", help="deviation against time, as PNG or PDF")
     cmp.set_defaults(func=cmd_compare)

@@ -95,9 +95,9 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
         for _ in range(200):  # M = (1 + A(M)^T) <M0>, a contraction near the solution
             new = m0 + coupling(mag).T @ m0
             if np.linalg.norm(new - mag) <= 1e-15 * np.linalg.norm(new):
-                break
+                return new
             mag = new
-        return new
+        raise RuntimeError("M = <M0 + M_I> did not converge: the radiation parameters are too large")
 
     def hamiltonian(_t, rho):
         total = h + coupling(magnetization(rho)) @ h

@@ -468,6 +468,14 @@ def _dimensions_of(relation, table) -> str:
     return ""
 
 
+def _why_and_residual(why: str, claim, residual) -> tuple[str, str | None]:
+    """(reason, LaTeX residual) for a record: the residuals of symbolic claims (Equal,
+    Parallel) are LaTeX; a numeric gap is text and joins the reason."""
+    if residual is None or (isinstance(claim, Equal | Parallel) and not isinstance(claim, NumericEqual)):
+        return why, residual
+    return f"{why} ({residual})", None
+
+
 def run_step(step: Step, derivation: Derivation) -> StepResult:
     from .dimensions import DimensionError, DimensionUnknown
 
@@ -539,7 +547,8 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
     if not outcome.ok:
         return done("failed", outcome.method, derived,
                     f"derived claim does not hold; residual: {outcome.residual}",
-                    "the derived claim does not hold", str(outcome.residual))
+                    *_why_and_residual("the derived claim does not hold",
+                                       claim.by if isinstance(claim, Derived) else claim, outcome.residual))
     dim_note = ""
     if dims is not None:
         try:
@@ -566,7 +575,9 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
     reason = step.reason or "printed form differs from the derived one (no reason recorded)."
     residual = f" Residual: {cmp.residual}." if not cmp.ok else ""
     return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote,
-                reason + ("" if ok_dims else pnote), cmp.residual if not cmp.ok else None)
+                *_why_and_residual(reason + ("" if ok_dims else pnote),
+                                   claim.result if isinstance(claim, Derived) else claim,
+                                   cmp.residual if not cmp.ok else None))
 
 
 def summarize(results: Sequence[StepResult | dict]) -> dict:

@@ -75,9 +75,10 @@ _SCRIPT = r"(?:[_^](?:\{[^{}]*\}|[A-Za-z0-9+\-]+))"
 _TOKEN = re.compile(
     r"(?<![A-Za-z0-9_])(" + "|".join(re.escape(k) for k in sorted(_TEXT_MATH, key=len, reverse=True))
     + r")(?:\^(\d+|[a-z]|\{[^}]*\}))?(?![A-Za-z0-9_])"
-    r"|(?<=\s)x(?=\s)"  # the cross product in "M x H_eff"
+    r"|(?<=[A-Z0-9)\]] )x(?= [A-Z(d])"  # the cross product in "M x H_eff", "M x dM/dt", not "at x = 0"
     r"|(?<![A-Za-z0-9_\\])([A-Za-z]+[0-9]*)(" + _SCRIPT + r"+)(?![A-Za-z0-9_])"  # S_j^b, sum_{i != j}
 )
+_UNSAFE_IN_MATH = set("&%#$~\\")
 _WORDS = {"sum": r"\sum", "prod": r"\prod", "delta": r"\delta", "epsilon": r"\epsilon", "Omega": r"\Omega"}
 
 
@@ -103,6 +104,8 @@ def tex_text(s: str | None) -> str:
         out.append(_escape(s[pos:m.start()]))
         if m.group(3) is not None and m.group(4).count("_") > 1:  # a Python name, e.g. llg_rsi_extra
             out.append(r"\texttt{" + _escape(m.group(0)) + "}")
+        elif set(m.group(0)) & _UNSAFE_IN_MATH:  # e.g. x_{i & j}: not mathematics, keep it text
+            out.append(_escape(m.group(0)))
         elif m.group(3) is not None:
             base = _WORDS.get(m.group(3)) or _TEXT_MATH.get(m.group(3)) or m.group(3)
             out.append("$" + base + _scripts(m.group(4)) + "$")
@@ -215,6 +218,9 @@ def render(secs: Sequence[Section], figures: Sequence[Figure] = (), title: str |
     )
     env.filters["text"] = tex_text
     env.filters["verbatim"] = _escape
+    # typewriter (ids): cmtt has a real underscore glyph at 95, which pdftotext reads back
+    env.filters["tt"] = lambda s: _escape(s).replace(r"\_", r"\char95{}")
+    env.filters["label"] = lambda s: re.sub(r"[^A-Za-z0-9:.-]", "-", str(s))
     env.filters["math"] = tex_math
     env.filters["residual"] = tex_residual
     env.filters["rows"] = tex_rows

@@ -75,3 +75,17 @@ def test_reduce_rejects(expr, needle, capsys):
 def test_reduce_prints_canonical_form(capsys):
     assert main(["reduce", "[M0x, M0y] - I*hbar*gamma*M0z"]) == 0
     assert capsys.readouterr().out.strip() == "0"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["figures", "-o", "/dev/null/x"], "cannot create folder"),
+    (["codegen", "-o", "/dev/null/x"], "cannot create folder"),
+    (["report", "-o", "/dev/null/x"], "cannot create folder"),
+    (["compare", "llg_rsi", "--plot", "deviation.txt"], "--plot writes .png, .pdf or .svg"),
+    (["compare", "spin_spin", "--hz", "nan"], "--hz must be a finite number"),
+    (["compare", "spin_spin", "--lambda", "inf"], "--lambda must be a finite number"),
+])
+def test_output_and_number_errors_are_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -152,3 +152,27 @@ def test_report_of_a_users_derivation(tmp_path):
     tex = (tmp_path / "out" / "symmag-report.tex").read_text()
     assert "{my-commutator}{verified}" in tex and r"\section{Sec.~A: My commutator}" in tex
     assert r"\includegraphics" not in tex  # the paper's figures only with the paper
+
+
+def test_awkward_text_in_a_users_derivation_still_compiles(tmp_path):
+    """Special characters in a section name, an equation number, a statement, a numeric
+    residual (a failed step): the PDF still builds and the step still has its line."""
+    mod = tmp_path / "awkward.py"
+    mod.write_text(
+        "import numpy as np\n"
+        "from symmag import Derivation, Step, Equal, M0\n"
+        "from symmag.derivation import NumericEqual\n"
+        "bad = lambda: NumericEqual(np.array([1.0]), np.array([2.0]), 1e-9, setup='n_sites = 2 # 50%')\n"
+        "ok = lambda: Equal(M0(0), M0(0))\n"
+        "DERIVATION = Derivation('awk_ward', 'Odd & ends: 100% of x_{i & j}', (\n"
+        "    Step(id='odd_id', claim=ok, equation='2#a',\n"
+        "         statement='at x = 0, x_{i & j} and 50% #3 ~ \\\\ ^'),\n"
+        "    Step(id='numeric-gap', claim=bad, statement='a numeric claim that fails'),\n"
+        "), section='IV_A')\n"
+    )
+    out = tmp_path / "out"
+    proc = symmag("report", "--pdf", "-o", str(out), str(mod))
+    assert proc.returncode == 1, proc.stderr  # a step failed: exit 1, but the PDF is there
+    text = pdf_text(out / "symmag-report.pdf")
+    assert any("odd_id" in line and "(2#a)" in line and "verified" in line for line in text.splitlines())
+    assert any("numeric-gap" in line and "failed" in line for line in text.splitlines())
