@@ -124,10 +124,10 @@ def _split_top(s: str, sep: str) -> list[str]:
     """``s`` split at the occurrences of ``sep`` outside every {...} and \\left...\\right."""
     depth, parts, start, i = 0, [], 0, 0
     while i < len(s):
-        if s.startswith(r"\left", i):
+        if s.startswith(r"\left", i) and not s[i + 5:i + 6].isalpha():  # not \leftarrow
             depth, i = depth + 1, i + 5
             continue
-        if s.startswith(r"\right", i):
+        if s.startswith(r"\right", i) and not s[i + 6:i + 7].isalpha():  # not \rightarrow
             depth, i = depth - 1, i + 6
             continue
         if s[i] == "{":
