@@ -81,15 +81,18 @@ def _identifiers(symbols: Sequence[sp.Symbol]) -> list[str]:
     return out
 
 
+_PRINTER_SETTINGS = {"fully_qualified_modules": True, "allow_unknown_functions": False}
+
+
 def _printer() -> NumPyPrinter:
-    return NumPyPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False})
+    return NumPyPrinter(_PRINTER_SETTINGS)
 
 
 class _KernelPrinter(NumPyPrinter):
     """Scalar code for compiled loops: small integer powers as products."""
 
     def __init__(self):
-        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        super().__init__(_PRINTER_SETTINGS)
 
     def _print_Pow(self, expr, rational=False):
         base, exp = expr.args
@@ -101,8 +104,13 @@ class _KernelPrinter(NumPyPrinter):
         return super()._print_Pow(expr, rational=rational)
 
 
-def _cse(exprs: Sequence[sp.Expr], prefix: str, printer: NumPyPrinter | None = None):
-    temps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols(prefix), order="canonical")
+def _cse(exprs: Sequence[sp.Expr], prefix: str) -> tuple[list, list]:
+    """Common subexpressions in SymPy's canonical order (reproducible output)."""
+    return sp.cse(list(exprs), symbols=sp.numbered_symbols(prefix), order="canonical")
+
+
+def _printed(cse: tuple[list, list], printer: NumPyPrinter | None = None) -> tuple[list, list]:
+    temps, reduced = cse
     printer = printer or _printer()
     return [(str(lhs), printer.doprint(rhs)) for lhs, rhs in temps], [printer.doprint(e) for e in reduced]
 
@@ -304,9 +312,10 @@ class _Program:
                 self._release(self.temps.pop(symbol))
 
 
-def _inplace_program(exprs: Sequence[sp.Expr], parameters: Sequence[sp.Symbol]) -> _Program:
-    """The in-place program computing exprs[i] into the row ``_r{i}``."""
-    temps, reduced = sp.cse(list(exprs), symbols=sp.numbered_symbols("_c"), order="canonical")
+def _inplace_program(cse: tuple[list, list], parameters: Sequence[sp.Symbol]) -> _Program:
+    """The in-place program computing the reduced expressions of ``cse`` (temps, reduced)
+    into the rows ``_r{i}``."""
+    temps, reduced = cse
     program = _Program(parameters)
     later = [*[rhs for _, rhs in temps], *reduced]
     for k, (lhs, rhs) in enumerate(temps):
@@ -357,14 +366,15 @@ def _render(model: Model, command: str, template: str) -> str:
     rename.update({p: sp.Symbol(n, real=True) for p, n in zip(model.parameters, param_ids)})
     rhs = [sp.sympify(e).xreplace(rename) for e in model.rhs]
     states = [rename[s] for s in model.state]
-    rhs_temps, rhs_exprs = _cse(rhs, "_r")
+    rhs_cse = _cse(rhs, "_c")  # one elimination, printed three ways: single system, kernel, in place
+    rhs_temps, rhs_exprs = _printed(rhs_cse)
+    kernel_temps, kernel_exprs = _printed(rhs_cse, _KernelPrinter())
+    program = _inplace_program(rhs_cse, [rename[p] for p in model.parameters])
     jac = sp.Matrix(rhs).jacobian(states)
     entries = [(i, j) for i in range(len(states)) for j in range(len(states)) if jac[i, j] != 0]
-    jac_temps, jac_exprs = _cse([jac[i, j] for i, j in entries], "_j")
+    jac_temps, jac_exprs = _printed(_cse([jac[i, j] for i, j in entries], "_j"))
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True)
-    kernel_temps, kernel_exprs = _cse(rhs, "_k", _KernelPrinter())
-    program = _inplace_program(rhs, [rename[p] for p in model.parameters])
     return env.get_template(template).render(
         command=command, symmag_version=_version(), sympy_version=sp.__version__,
         digest=digest(model), doc=model.doc or f"dy/dt for {model.name}.", n=len(states),

@@ -125,14 +125,14 @@ def _single(t, ys, gamma_abs, alpha0, Hx, Hy, Hz, out):
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
-    _r0 = gamma_abs/(alpha0**2 + 1)
-    _r1 = Mx**2 + My**2 + Mz**2
-    _r2 = Hx*Mx + Hy*My + Hz*Mz
-    _r3 = _r0*alpha0/numpy.sqrt(_r1)
+    _c0 = gamma_abs/(alpha0**2 + 1)
+    _c1 = Mx**2 + My**2 + Mz**2
+    _c2 = Hx*Mx + Hy*My + Hz*Mz
+    _c3 = _c0*alpha0/numpy.sqrt(_c1)
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
-    result[0] = -_r0*(-Hy*Mz + Hz*My) - _r3*(-Hx*_r1 + Mx*_r2)
-    result[1] = -_r0*(Hx*Mz - Hz*Mx) - _r3*(-Hy*_r1 + My*_r2)
-    result[2] = -_r0*(-Hx*My + Hy*Mx) - _r3*(-Hz*_r1 + Mz*_r2)
+    result[0] = -_c0*(-Hy*Mz + Hz*My) - _c3*(-Hx*_c1 + Mx*_c2)
+    result[1] = -_c0*(Hx*Mz - Hz*Mx) - _c3*(-Hy*_c1 + My*_c2)
+    result[2] = -_c0*(-Hx*My + Hy*Mx) - _c3*(-Hz*_c1 + Mz*_c2)
     return result if out is None else out
 
 

@@ -134,18 +134,18 @@ def _single(t, ys, gamma_abs, alpha0, lambdabar46, lambdabar49, Hx, Hy, Hz, out)
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
-    _r0 = alpha0**2
-    _r1 = (_r0 + 1)**(-1.0)
-    _r2 = _r0*lambdabar46 + lambdabar46 - 1
-    _r3 = Mx**2 + My**2 + Mz**2
-    _r4 = Hx*Mx + Hy*My + Hz*Mz
-    _r5 = _r1*gamma_abs
-    _r6 = _r5*(_r0*lambdabar49 + alpha0 + lambdabar49)/numpy.sqrt(_r3)
-    _r7 = _r2*_r5
+    _c0 = alpha0**2
+    _c1 = (_c0 + 1)**(-1.0)
+    _c2 = _c0*lambdabar46 + lambdabar46 - 1
+    _c3 = Mx**2 + My**2 + Mz**2
+    _c4 = Hx*Mx + Hy*My + Hz*Mz
+    _c5 = _c1*gamma_abs
+    _c6 = _c5*(_c0*lambdabar49 + alpha0 + lambdabar49)/numpy.sqrt(_c3)
+    _c7 = _c2*_c5
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
-    result[0] = _r1*_r2*gamma_abs*(-Hy*Mz + Hz*My) - _r6*(-Hx*_r3 + Mx*_r4)
-    result[1] = -_r6*(-Hy*_r3 + My*_r4) + _r7*(Hx*Mz - Hz*Mx)
-    result[2] = -_r6*(-Hz*_r3 + Mz*_r4) + _r7*(-Hx*My + Hy*Mx)
+    result[0] = _c1*_c2*gamma_abs*(-Hy*Mz + Hz*My) - _c6*(-Hx*_c3 + Mx*_c4)
+    result[1] = -_c6*(-Hy*_c3 + My*_c4) + _c7*(Hx*Mz - Hz*Mx)
+    result[2] = -_c6*(-Hz*_c3 + Mz*_c4) + _c7*(-Hx*My + Hy*Mx)
     return result if out is None else out
 
 

@@ -87,17 +87,17 @@ def _loop(t, Mx_a, My_a, Mz_a, gamma_abs_a, alpha0_a, lambdabar46_a, lambdabar49
         Mx = Mx_a[j]
         My = My_a[j]
         Mz = Mz_a[j]
-        _k0 = (alpha0*alpha0)
-        _k1 = (1.0/(_k0 + 1))
-        _k2 = _k0*lambdabar46 + lambdabar46 - 1
-        _k3 = (Mx*Mx) + (My*My) + (Mz*Mz)
-        _k4 = Hx*Mx + Hy*My + Hz*Mz
-        _k5 = _k1*gamma_abs
-        _k6 = _k5*(_k0*lambdabar49 + alpha0 + lambdabar49)/numpy.sqrt(_k3)
-        _k7 = _k2*_k5
-        _r0[j] = _k1*_k2*gamma_abs*(-Hy*Mz + Hz*My) - _k6*(-Hx*_k3 + Mx*_k4)
-        _r1[j] = -_k6*(-Hy*_k3 + My*_k4) + _k7*(Hx*Mz - Hz*Mx)
-        _r2[j] = -_k6*(-Hz*_k3 + Mz*_k4) + _k7*(-Hx*My + Hy*Mx)
+        _c0 = (alpha0*alpha0)
+        _c1 = (1.0/(_c0 + 1))
+        _c2 = _c0*lambdabar46 + lambdabar46 - 1
+        _c3 = (Mx*Mx) + (My*My) + (Mz*Mz)
+        _c4 = Hx*Mx + Hy*My + Hz*Mz
+        _c5 = _c1*gamma_abs
+        _c6 = _c5*(_c0*lambdabar49 + alpha0 + lambdabar49)/numpy.sqrt(_c3)
+        _c7 = _c2*_c5
+        _r0[j] = _c1*_c2*gamma_abs*(-Hy*Mz + Hz*My) - _c6*(-Hx*_c3 + Mx*_c4)
+        _r1[j] = -_c6*(-Hy*_c3 + My*_c4) + _c7*(Hx*Mz - Hz*Mx)
+        _r2[j] = -_c6*(-Hz*_c3 + Mz*_c4) + _c7*(-Hx*My + Hy*Mx)
 
 
 # error_model="numpy": a division by zero gives inf/nan as in NumPy instead of raising, which

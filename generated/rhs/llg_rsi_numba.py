@@ -80,13 +80,13 @@ def _loop(t, Mx_a, My_a, Mz_a, gamma_abs_a, alpha0_a, Hx_a, Hy_a, Hz_a, _r0, _r1
         Mx = Mx_a[j]
         My = My_a[j]
         Mz = Mz_a[j]
-        _k0 = gamma_abs/((alpha0*alpha0) + 1)
-        _k1 = (Mx*Mx) + (My*My) + (Mz*Mz)
-        _k2 = Hx*Mx + Hy*My + Hz*Mz
-        _k3 = _k0*alpha0/numpy.sqrt(_k1)
-        _r0[j] = -_k0*(-Hy*Mz + Hz*My) - _k3*(-Hx*_k1 + Mx*_k2)
-        _r1[j] = -_k0*(Hx*Mz - Hz*Mx) - _k3*(-Hy*_k1 + My*_k2)
-        _r2[j] = -_k0*(-Hx*My + Hy*Mx) - _k3*(-Hz*_k1 + Mz*_k2)
+        _c0 = gamma_abs/((alpha0*alpha0) + 1)
+        _c1 = (Mx*Mx) + (My*My) + (Mz*Mz)
+        _c2 = Hx*Mx + Hy*My + Hz*Mz
+        _c3 = _c0*alpha0/numpy.sqrt(_c1)
+        _r0[j] = -_c0*(-Hy*Mz + Hz*My) - _c3*(-Hx*_c1 + Mx*_c2)
+        _r1[j] = -_c0*(Hx*Mz - Hz*Mx) - _c3*(-Hy*_c1 + My*_c2)
+        _r2[j] = -_c0*(-Hx*My + Hy*Mx) - _c3*(-Hz*_c1 + Mz*_c2)
 
 
 # error_model="numpy": a division by zero gives inf/nan as in NumPy instead of raising, which

@@ -157,24 +157,24 @@ def _single(t, ys, gamma_abs, v_lambda, Hx, Hy, Hz, Gxx, Gxy, Gxz, Gyy, Gyz, Gzz
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
-    _r0 = Mz*gamma_abs
-    _r1 = gamma_abs**(-1.0)
-    _r2 = _r1*v_lambda
-    _r3 = Gxy*_r2
-    _r4 = Mx*Mz
-    _r5 = My*Mz
-    _r6 = _r2*_r5
-    _r7 = Mz**2
-    _r8 = Gyz*_r2
-    _r9 = Gxz*_r2
-    _r10 = Mx*My
-    _r11 = My**2
-    _r12 = Mx**2
-    _r13 = _r10*_r2
+    _c0 = Mz*gamma_abs
+    _c1 = gamma_abs**(-1.0)
+    _c2 = _c1*v_lambda
+    _c3 = Gxy*_c2
+    _c4 = Mx*Mz
+    _c5 = My*Mz
+    _c6 = _c2*_c5
+    _c7 = Mz**2
+    _c8 = Gyz*_c2
+    _c9 = Gxz*_c2
+    _c10 = Mx*My
+    _c11 = My**2
+    _c12 = Mx**2
+    _c13 = _c10*_c2
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
-    result[0] = Gyy*_r6 - Gzz*_r6 + Hy*_r0 - Hz*My*gamma_abs - _r10*_r9 - _r11*_r8 + _r3*_r4 + _r7*_r8
-    result[1] = -Gxx*_r2*_r4 + Gxz*_r1*_r12*v_lambda + Gyz*Mx*My*_r1*v_lambda + Gzz*Mx*Mz*_r1*v_lambda - Hx*_r0 + Hz*Mx*gamma_abs - _r3*_r5 - _r7*_r9
-    result[2] = Gxx*_r13 - Gyy*_r13 + Hx*My*gamma_abs - Hy*Mx*gamma_abs + _r11*_r3 - _r12*_r3 - _r4*_r8 + _r5*_r9
+    result[0] = Gyy*_c6 - Gzz*_c6 + Hy*_c0 - Hz*My*gamma_abs - _c10*_c9 - _c11*_c8 + _c3*_c4 + _c7*_c8
+    result[1] = -Gxx*_c2*_c4 + Gxz*_c1*_c12*v_lambda + Gyz*Mx*My*_c1*v_lambda + Gzz*Mx*Mz*_c1*v_lambda - Hx*_c0 + Hz*Mx*gamma_abs - _c3*_c5 - _c7*_c9
+    result[2] = Gxx*_c13 - Gyy*_c13 + Hx*My*gamma_abs - Hy*Mx*gamma_abs + _c11*_c3 - _c12*_c3 - _c4*_c8 + _c5*_c9
     return result if out is None else out
 
 

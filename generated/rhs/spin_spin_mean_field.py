@@ -94,10 +94,10 @@ def _single(t, ys, gamma_abs, Hx, Hy, Hz, out):
     Mx = ys[0]
     My = ys[1]
     Mz = ys[2]
-    _r0 = Mz*gamma_abs
+    _c0 = Mz*gamma_abs
     result = numpy.empty(ys.shape) if out is None else numpy.asarray(out).reshape(ys.shape)
-    result[0] = Hy*_r0 - Hz*My*gamma_abs
-    result[1] = -Hx*_r0 + Hz*Mx*gamma_abs
+    result[0] = Hy*_c0 - Hz*My*gamma_abs
+    result[1] = -Hx*_c0 + Hz*Mx*gamma_abs
     result[2] = Hx*My*gamma_abs - Hy*Mx*gamma_abs
     return result if out is None else out
 

@@ -77,9 +77,9 @@ def _loop(t, Mx_a, My_a, Mz_a, gamma_abs_a, Hx_a, Hy_a, Hz_a, _r0, _r1, _r2):  #
         Mx = Mx_a[j]
         My = My_a[j]
         Mz = Mz_a[j]
-        _k0 = Mz*gamma_abs
-        _r0[j] = Hy*_k0 - Hz*My*gamma_abs
-        _r1[j] = -Hx*_k0 + Hz*Mx*gamma_abs
+        _c0 = Mz*gamma_abs
+        _r0[j] = Hy*_c0 - Hz*My*gamma_abs
+        _r1[j] = -Hx*_c0 + Hz*Mx*gamma_abs
         _r2[j] = Hx*My*gamma_abs - Hy*Mx*gamma_abs
 
 
