@@ -234,11 +234,8 @@ def _folder(path: str) -> Path:
 
 
 def cmd_figures(args) -> int:
-    out = _folder(args.output)
-    importlib.import_module("derivations.figures").draw(out)
-    for name in ("fig1", "fig2"):
-        for ext in ("pdf", "png"):
-            print(out / f"{name}.{ext}")
+    for path in importlib.import_module("derivations.figures").draw(_folder(args.output)):
+        print(path)
     return 0
 
 

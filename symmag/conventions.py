@@ -12,7 +12,10 @@ numbers for them in a symbolic check; dimensions are tracked abstractly.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 #: Planck's constant over 2 pi.  The extraction prints it as ``~``.
 hbar = sp.Symbol("hbar", positive=True)
@@ -103,8 +106,6 @@ PAPER_NAMES: tuple[tuple[str, str], ...] = (
 
 def paper_name(name: str) -> str | None:
     """LaTeX of a symbol or function name as the paper writes it, or None (SymPy's rules)."""
-    import re
-
     for pattern, template in PAPER_NAMES:
         m = re.fullmatch(pattern, name)
         if m:
@@ -112,35 +113,39 @@ def paper_name(name: str) -> str | None:
     return None
 
 
+class PaperLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with the paper's names (LATEX_NAMES, PAPER_NAMES), functions of t
+    printed without "(t)", and powers of superscripted operators parenthesized."""
+
+    def __init__(self, symbol_names: dict | None = None):
+        self.names = {**LATEX_NAMES, **(symbol_names or {})}
+        super().__init__({"symbol_names": self.names})
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr in self.names:
+            return self.names[expr]
+        return paper_name(expr.name) or super()._print_Symbol(expr, style)
+
+    def _print_Pow(self, expr):
+        base, e = expr.args
+        if e.is_Integer and e > 1 and not base.is_Symbol:
+            b = self._print(base)
+            if "^" in b and not b.startswith(r"\left("):  # e.g. an operator's M_0^x
+                return rf"\left({b}\right)^{{{e}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Function(self, expr, exp=None):
+        if not isinstance(expr, sp.core.function.AppliedUndef):
+            return super()._print_Function(expr, exp)
+        fname = type(expr).__name__
+        name = paper_name(fname) or super()._print_Symbol(sp.Symbol(fname))
+        if expr.args != (t,):  # a function of t prints as the paper writes it: M_x, not M_x(t)
+            name += r"\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
+        if exp is None:
+            return name
+        return rf"\left({name}\right)^{{{exp}}}" if "^" in name else f"{name}^{{{exp}}}"
+
+
 def latex(expr: sp.Basic, symbol_names: dict | None = None) -> str:
     """LaTeX of a c-number expression with the paper's symbol names."""
-    from sympy.printing.latex import LatexPrinter
-
-    names = {**LATEX_NAMES, **(symbol_names or {})}
-
-    class PaperLatexPrinter(LatexPrinter):
-        def _print_Symbol(self, expr, style="plain"):
-            if expr in names:
-                return names[expr]
-            return paper_name(expr.name) or super()._print_Symbol(expr, style)
-
-        def _print_Pow(self, expr):
-            base, e = expr.args
-            if e.is_Integer and e > 1 and not base.is_Symbol:
-                b = self._print(base)
-                if "^" in b and not b.startswith(r"\left("):  # e.g. an operator's M_0^x
-                    return rf"\left({b}\right)^{{{e}}}"
-            return super()._print_Pow(expr)
-
-        def _print_Function(self, expr, exp=None):
-            if not isinstance(expr, sp.core.function.AppliedUndef):
-                return super()._print_Function(expr, exp)
-            fname = type(expr).__name__
-            name = paper_name(fname) or super()._print_Symbol(sp.Symbol(fname))
-            if expr.args != (t,):  # a function of t prints as the paper writes it: M_x, not M_x(t)
-                name += r"\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
-            if exp is None:
-                return name
-            return rf"\left({name}\right)^{{{exp}}}" if "^" in name else f"{name}^{{{exp}}}"
-
-    return PaperLatexPrinter({"symbol_names": names}).doprint(expr)
+    return PaperLatexPrinter(symbol_names).doprint(expr)

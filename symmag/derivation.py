@@ -471,7 +471,7 @@ def _dimensions_of(relation, table) -> str:
 def _why_and_residual(why: str, claim, residual) -> tuple[str, str | None]:
     """(reason, LaTeX residual) for a record: the residuals of symbolic claims (Equal,
     Parallel) are LaTeX; a numeric gap is text and joins the reason."""
-    if residual is None or (isinstance(claim, Equal | Parallel) and not isinstance(claim, NumericEqual)):
+    if residual is None or isinstance(claim, Equal | Parallel):
         return why, residual
     return f"{why} ({residual})", None
 

@@ -181,13 +181,6 @@ def tex_residual(s: str | None) -> str | None:
 SHORT_LATEX = 600
 
 
-def tex_math(s: str | None) -> str | None:
-    """A LaTeX formula short enough to typeset, else None."""
-    if not s or len(s) > MAX_LATEX:
-        return None
-    return s
-
-
 # -- building -------------------------------------------------------------------------------
 def sections(derivations: Sequence[Derivation], records: Sequence[Mapping]) -> list[Section]:
     """Records grouped by derivation (in the order given), with each step's reading of the
@@ -221,7 +214,6 @@ def render(secs: Sequence[Section], figures: Sequence[Figure] = (), title: str |
     # typewriter (ids): cmtt has a real underscore glyph at 95, which pdftotext reads back
     env.filters["tt"] = lambda s: _escape(s).replace(r"\_", r"\char95{}")
     env.filters["label"] = lambda s: re.sub(r"[^A-Za-z0-9:.-]", "-", str(s))
-    env.filters["math"] = tex_math
     env.filters["residual"] = tex_residual
     env.filters["rows"] = tex_rows
     totals = {s: sum(sec.counts[s] for sec in secs) for s in STATUSES}
