@@ -54,21 +54,31 @@ def _weyl(mats, word):
     return total / len(perms)
 
 
-def spin_spin_errors(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,
-                     t: np.ndarray) -> dict[str, np.ndarray]:
-    """max_a |M^a_approx(t) - M^a_exact(t)| for each approximation, on the times t."""
+def initial_correlations(system: SpinSystem, rho0: np.ndarray, order: int = 3) -> dict[tuple, float]:
+    """The correlations of rho0 up to ``order``, by word (sorted axes): m^a for one index,
+    G^w = 2^(n-1) <W(w)> (Weyl-ordered, V = 1) for n indices -- the symbols' convention."""
+    mats = [system.collective(a) for a in range(3)]
+    return {w: (2 ** (len(w) - 1) if len(w) > 1 else 1) * np.trace(rho0 @ _weyl(mats, w)).real
+            for n in range(1, order + 1) for w in itertools.combinations_with_replacement(range(3), n)}
+
+
+def spin_spin_exact(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,
+                    t: np.ndarray) -> np.ndarray:
+    """Exact M(t) = <M0>(t), shape (3, T), of the self-consistent spin-spin model (V = 1)."""
     mats = [system.collective(a) for a in range(3)]
 
     def hamiltonian(_t, rho):
         proj = sum(np.trace(rho @ a).real * a for a in mats)
         return -h_z * mats[2] + lam / system.gamma**2 * proj @ proj
 
-    exact = np.array([[np.trace(r @ a).real for a in mats] for r in evolve(hamiltonian, rho0, t)]).T
-    init = {}
-    for n in range(1, 4):
-        for w in itertools.combinations_with_replacement(range(3), n):
-            scale = 2 ** (n - 1) if n > 1 else 1
-            init[correlation_symbol(w)] = scale * np.trace(rho0 @ _weyl(mats, w)).real
+    return np.array([[np.trace(r @ a).real for a in mats] for r in evolve(hamiltonian, rho0, t)]).T
+
+
+def spin_spin_errors(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,
+                     t: np.ndarray) -> dict[str, np.ndarray]:
+    """max_a |M^a_approx(t) - M^a_exact(t)| for each approximation, on the times t."""
+    exact = spin_spin_exact(system, rho0, lam, h_z, t)
+    init = {correlation_symbol(w): v for w, v in initial_correlations(system, rho0).items()}
     m = moment_average()
     subs = {hbar: system.hbar, gamma: system.gamma, V: 1.0, LAMBDA: lam, **dict(zip(M, m)),
             H_eff[0]: 0, H_eff[1]: 0, H_eff[2]: h_z}

@@ -22,7 +22,6 @@ tensor-product space); the derived equations are the generated modules of
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -118,12 +117,6 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
     return Comparison(name, t, exact, {"Sec. III B model" if extra else "LLG (41)": sol.y}, setup)
 
 
-def _weyl(mats, word):
-    perms = set(itertools.permutations(word))
-    total = sum(np.linalg.multi_dot([mats[a] for a in p]) if len(p) > 1 else mats[p[0]] for p in perms)
-    return total / len(perms)
-
-
 def spin_spin(n_sites: int = 3, lam: float = 0.15, h_z: float = 1.0, t_end: float = 8.0, points: int = 41,
               rho0: np.ndarray | None = None, seed: int = 1, folder=None) -> Comparison:
     """The spin-spin model: exact M(t) against the generated lowest order (G^ab frozen at
@@ -131,21 +124,17 @@ def spin_spin(n_sites: int = 3, lam: float = 0.15, h_z: float = 1.0, t_end: floa
     (correlated) density matrix, for which the lowest-order D does not vanish."""
     from scipy.integrate import solve_ivp
 
+    from .accuracy import initial_correlations, spin_spin_exact
+
     system = SpinSystem(n_sites, "1/2", hbar=1.0, gamma=-1.0)
-    mats = [system.collective(a) for a in range(3)]
     if rho0 is None:
         rho0 = random_density_matrix(system.dim, np.random.default_rng(seed))
     if rho0.shape != (system.dim, system.dim):
         raise ValueError(f"rho0 must have shape ({system.dim}, {system.dim}), got {rho0.shape}")
-
-    def hamiltonian(_t, rho):
-        proj = sum(np.trace(rho @ a).real * a for a in mats)
-        return -h_z * mats[2] + lam / system.gamma**2 * proj @ proj
-
     t = np.linspace(0, t_end, points)
-    exact = np.array([[np.trace(r @ a).real for a in mats] for r in evolve(hamiltonian, rho0, t)]).T
-    g0 = {"G" + _AX[a] + _AX[b]: 2 * np.trace(rho0 @ _weyl(mats, (a, b))).real
-          for a in range(3) for b in range(a, 3)}
+    exact = spin_spin_exact(system, rho0, lam, h_z, t)
+    g0 = {"G" + "".join(_AX[a] for a in w): v for w, v in initial_correlations(system, rho0, 2).items()
+          if len(w) == 2}
     common = {"gamma_abs": 1.0, "lambda": lam, "Hx": 0.0, "Hy": 0.0, "Hz": h_z, "hbar": 1.0, **g0}
     out = {}
     for label, name in (("lowest order", "spin_spin_lowest"), ("mean field", "spin_spin_mean_field"),
