@@ -8,14 +8,24 @@ Status of a step (exactly one):
 
 ``verified``    the derived claim passed its checker and, when the step names a
                 printed equation, the printed form agrees with the derived one;
-``erratum``     the derived claim passed, and the printed form was shown to
-                differ (residual in ``detail``, with the step's reason);
+``erratum``     the derived claim passed, and the printed form differs from it exactly
+                as the step's :class:`Erratum` says: a hand-written reason and the
+                pinned residual printed - derived (or, for numeric steps, the pinned gap);
+``mismatch``    the derived claim passed, but the printed form differs with no erratum
+                recorded, or differently from the pinned one (or no longer differs);
 ``failed``      the derived claim did not pass (or raised);
 ``definition``  introduces a symbol; nothing is checked;
 ``unchecked``   listed and counted, never hidden; the reason is in ``detail``.
 
 Checkers are registered per claim type with :func:`checker`; a claim can
 only be verified through one of them.  Methods (``METHODS``) say how.
+
+The gate (``symmag check``'s exit status): 0 when no step is ``failed`` or ``mismatch``
+(and, with ``--strict``, none ``unchecked``); 1 otherwise.  A :class:`Derived` claim is
+checked through ``by(result)``, so the result that is shown is the one that was tested.
+
+May use: the algebra, representation, expectation, conventions, assumptions and
+dimensions modules; never derivations, codegen, report or the CLI.
 """
 
 from __future__ import annotations
@@ -29,11 +39,14 @@ from typing import Any
 import sympy as sp
 
 from .algebra import Op, nonzero_terms
+from .assumptions import Assumption, without
 from .conventions import STATEMENTS, latex
 from .errors import SymmagInputError
 from .representation import Representation, represent
 
-STATUSES = ("verified", "erratum", "failed", "definition", "unchecked")
+STATUSES = ("verified", "erratum", "mismatch", "failed", "definition", "unchecked")
+#: statuses that make ``symmag check`` exit 1 (``unchecked`` too under ``--strict``)
+GATE_FAILURES = ("failed", "mismatch")
 
 METHODS: dict[str, str] = {
     "operator-algebra": "canonical operator form: the difference has no monomial left "
@@ -68,12 +81,20 @@ class Parallel:
 @dataclass(frozen=True)
 class Derived:
     """``result`` is what the derivation obtained (shown, and compared with the
-    printed form); ``by`` is the claim that verifies it, e.g. the identity
-    obtained by substituting the result back.  Only ``by`` is checked, so a step
-    with a Derived claim must name a printed equation (else it fails)."""
+    printed form); ``by(result)`` builds the claim that verifies it -- e.g. the
+    identity obtained by substituting the result back into the relation it solves --
+    so a wrong result fails its own check.  ``by`` must be a function of the
+    result; a check that holds whatever the result is caught by
+    :func:`symmag.teeth.perturbation_failures`."""
 
     result: Equal
-    by: Any
+    by: Callable[[Equal], Any]
+
+    def check_claim(self):
+        if not callable(self.by):
+            raise TypeError("Derived(by=...) must be a function of the result (result -> claim), "
+                            "so that the result shown is the one checked")
+        return self.by(self.result)
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,10 @@ class Outcome:
     ok: bool
     method: str
     residual: str | None = None  # LaTeX of what is left over when not ok
+    #: what is left over, unsimplified: (component, expression or Op) per nonzero component
+    #: for symbolic claims; for a printed comparison ``(lhs parts, rhs parts)`` of raw
+    #: differences printed - derived, or the relative numeric gaps ``(lhs, rhs)``
+    raw: Any = field(default=None, compare=False, repr=False)
 
 
 _CHECKERS: dict[type, Callable[..., Outcome]] = {}
@@ -174,13 +199,16 @@ def _has_transcendental(e: sp.Expr) -> bool:
     return any(not p.exp.is_Integer for p in e.atoms(sp.Pow))
 
 
-def _residual_latex(diffs: list) -> str | None:
+def residual_parts(diffs: list) -> list[tuple[int, Any]]:
+    """(index, what is left) for every component of ``diffs`` that does not vanish: exact
+    cancellation for operators and rational functions, simplification where that is not
+    decisive (roots, exponentials, trigonometric and hyperbolic functions)."""
     parts = []
     for n, d in enumerate(diffs):
         if isinstance(d, Op):
             left = Op(nonzero_terms(d))
             if not left.is_zero():
-                parts.append((n, left.latex()))
+                parts.append((n, left))
         else:
             s = sp.cancel(sp.expand(d))  # exact for rational functions, far cheaper than simplify
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.exp):
@@ -192,33 +220,42 @@ def _residual_latex(diffs: list) -> str | None:
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.sin, sp.cos, sp.tan):
                 s = sp.simplify(d.rewrite(sp.exp))  # hyperbolic identities simplify in exponentials
             if s != 0:
-                parts.append((n, latex(s)))
+                parts.append((n, s))
+    return parts
+
+
+def parts_latex(parts: list[tuple[int, Any]], n_components: int) -> str | None:
     if not parts:
         return None
-    if len(diffs) == 1:
-        return parts[0][1]
-    return r",\quad ".join(f"[{n}]:\\ {p}" for n, p in parts)
+    tex = [(n, p.latex() if isinstance(p, Op) else latex(p)) for n, p in parts]
+    if n_components == 1:
+        return tex[0][1]
+    return r",\quad ".join(f"[{n}]:\\ {p}" for n, p in tex)
+
+
+def _residual_latex(diffs: list) -> str | None:
+    return parts_latex(residual_parts(diffs), len(diffs))
 
 
 @checker(Equal)
 def _check_equal(claim: Equal, representation) -> Outcome:
     diffs, method = _difference(claim.lhs, claim.rhs, representation)
-    res = _residual_latex(diffs)
-    return Outcome(res is None, method, res)
+    parts = residual_parts(diffs)
+    return Outcome(not parts, method, parts_latex(parts, len(diffs)), parts)
 
 
 @checker(Parallel)
 def _check_parallel(claim: Parallel, representation) -> Outcome:
     from .algebra import cross
 
-    c = cross(list(claim.u), list(claim.v))
-    res = _residual_latex([sp.sympify(x) for x in c])
-    return Outcome(res is None, "sympy", res)
+    c = [sp.sympify(x) for x in cross(list(claim.u), list(claim.v))]
+    parts = residual_parts(c)
+    return Outcome(not parts, "sympy", parts_latex(parts, 3), parts)
 
 
 @checker(Derived)
 def _check_derived(claim: Derived, representation) -> Outcome:
-    return check_claim(claim.by, representation)
+    return check_claim(claim.check_claim(), representation)
 
 
 def _numeric_gap(a, b) -> tuple[float, float]:
@@ -236,7 +273,8 @@ def _check_numeric(claim: NumericEqual, representation) -> Outcome:
     gap, scale = _numeric_gap(claim.lhs, claim.rhs)
     ok = gap <= claim.tol * scale
     return Outcome(ok, claim.method, None if ok else
-                   f"max |lhs - rhs| = {gap:.3e} > {claim.tol:.0e} x {scale:.3e} ({claim.setup})")
+                   f"max |lhs - rhs| = {gap:.3e} > {claim.tol:.0e} x {scale:.3e} ({claim.setup})",
+                   gap / scale)
 
 
 # -- printed equations ----------------------------------------------------------------
@@ -280,28 +318,99 @@ def _evaluate_printed(x, values: Mapping):
 def compare_printed(p: Printed, derived, representation=None,
                     bind: Mapping | None = None) -> Outcome:
     """Does the printed equation say what was derived?  Side by side: the
-    printed lhs must be the derived lhs and the printed rhs the derived rhs."""
+    printed lhs must be the derived lhs and the printed rhs the derived rhs.
+    ``raw`` holds the raw differences printed - derived, ``(lhs, rhs)``, each a list of
+    components (numeric claims: the relative gaps of the two sides)."""
     if isinstance(derived, Derived):
         derived = derived.result
     if isinstance(derived, NumericEqual):
-        parts = []
+        parts, gaps = [], []
         for side, pr, dv in (("lhs", p.lhs, derived.lhs), ("rhs", p.rhs, derived.rhs)):
             gap, scale = _numeric_gap(_evaluate_printed(pr, derived.values), dv)
+            gaps.append(gap / scale)
             if gap > derived.tol * scale:
                 parts.append(f"printed {side} - derived {side}: max {gap:.3e} (scale {scale:.3e}, "
                              f"{derived.setup})")
-        return Outcome(not parts, derived.method, "; ".join(parts) or None)
+        return Outcome(not parts, derived.method, "; ".join(parts) or None, tuple(gaps))
     dl, method = _difference(p.lhs, derived.lhs, representation, bind)
     dr, _ = _difference(p.rhs, derived.rhs, representation, bind)
-    res_l, res_r = _residual_latex(dl), _residual_latex(dr)
+    pl, pr = residual_parts(dl), residual_parts(dr)
+    res_l, res_r = parts_latex(pl, len(dl)), parts_latex(pr, len(dr))
     if res_l is None and res_r is None:
-        return Outcome(True, method)
+        return Outcome(True, method, raw=(dl, dr))
     parts = []
     if res_l is not None:
         parts.append(f"printed lhs - derived lhs = {res_l}")
     if res_r is not None:
         parts.append(f"printed rhs - derived rhs = {res_r}")
-    return Outcome(False, method, "; ".join(parts))
+    return Outcome(False, method, "; ".join(parts), (dl, dr))
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """Why a printed form differs from the derived one, and *how*: the difference is pinned,
+    so that a derivation change that alters it is a ``mismatch``, not a silently different
+    erratum.
+
+    ``reason``        hand-written, non-empty: what is wrong in the printed form;
+    ``residual``      printed rhs - derived rhs as the step expects it (a c-number or operator
+                      expression, a tuple of them per component, or a zero-argument callable
+                      returning that); written in the printed form's symbols -- the step's
+                      ``bind`` is applied to it as to the printed form.  Compared exactly;
+    ``lhs_residual``  likewise for the left-hand sides (default: they agree);
+    ``gap``           numeric steps: the expected max |printed - derived|/scale of the two
+                      sides, matched to ``gap_rtol``;
+    ``dimensions``    True when the printed form is expected to be dimensionally inconsistent.
+
+    The pinned residual is an expectation, like the printed table: never derived-side input."""
+
+    reason: str
+    residual: Any = None
+    lhs_residual: Any = 0
+    gap: float | None = None
+    gap_rtol: float = 0.05
+    dimensions: bool = False
+
+    def __post_init__(self):
+        if not str(self.reason).strip():
+            raise ValueError("an Erratum needs a hand-written reason")
+
+    def mismatches(self, cmp: Outcome, dims_ok: bool, representation=None,
+                   bind: Mapping | None = None) -> list[str]:
+        """What differs between the comparison and this pin (empty: the erratum holds)."""
+        out = []
+        if dims_ok == self.dimensions:
+            out.append("the printed form is dimensionally " + ("consistent" if dims_ok else "inconsistent")
+                       + (", though the erratum expects it not to be" if self.dimensions else
+                          ", which the erratum does not record"))
+        if cmp.raw is None:  # definitions: only the dimensions are compared
+            return out
+        if self.gap is not None:
+            gap = max(cmp.raw) if cmp.raw else 0.0
+            if abs(gap - self.gap) > self.gap_rtol * self.gap:
+                out.append(f"numeric gap {gap:.4g}, the erratum pins {self.gap:.4g} (rtol {self.gap_rtol})")
+            return out
+        if not isinstance(cmp.raw[0], list):
+            raise SymmagInputError("a numeric comparison's erratum must pin gap=, not a residual")
+        for side, actual, expected in (("lhs", cmp.raw[0], self.lhs_residual),
+                                       ("rhs", cmp.raw[1], self.residual)):
+            expected = expected() if callable(expected) else expected
+            if expected is None:
+                expected = 0
+            expected = _components(expected)
+            if len(expected) == 1 and len(actual) > 1:
+                expected = expected * len(actual)  # a scalar pin for every component (e.g. 0)
+            if len(expected) != len(actual):
+                out.append(f"{side}: the erratum pins {len(expected)} components, the residual has "
+                           f"{len(actual)}")
+                continue
+            diffs, _ = _difference(tuple(actual), tuple(expected), representation, bind)
+            left = parts_latex(residual_parts(diffs), len(diffs))
+            if left is not None:
+                out.append(f"{side} residual differs from the pinned one by {left}")
+        if cmp.ok and self.gap is None:
+            out.append("the printed form now agrees with the derived one")
+        return out
 
 
 # -- steps and derivations --------------------------------------------------------------
@@ -318,8 +427,12 @@ class Step:
     assumptions: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
     representation: Representation | None = None
-    reason: str = ""  # why a printed form differs, or why unchecked
+    reason: str = ""  # why unchecked (for a printed form that differs: ``erratum``)
     statement: str = ""  # one line: what the step shows
+    #: the expected difference from the printed form, with its reason
+    erratum: Erratum | None = None
+    #: removable assumptions the claim applies: re-checked without each one on request
+    assumes: tuple[Assumption, ...] = ()
     #: what the printed form's placeholders stand for: operators (e.g. M-hat) or
     #: c-number expressions (e.g. M_p(t) -> sqrt(M_x^2 + M_y^2))
     bind: Callable[[], Mapping] | None = None
@@ -336,9 +449,20 @@ class Step:
         for key in self.conventions:
             if key not in STATEMENTS:
                 raise ValueError(f"step {self.id}: unknown convention {key!r}")
+        if self.erratum is not None and not isinstance(self.erratum, Erratum):
+            raise ValueError(f"step {self.id}: erratum= takes an Erratum(reason, residual=...)")
+        for a in self.assumes:
+            if not isinstance(a, Assumption):
+                raise ValueError(f"step {self.id}: assumes= takes Assumption objects, got {a!r}")
+
+    @property
+    def why(self) -> str:
+        """The reason recorded for the step: its erratum's, else ``reason``."""
+        return self.erratum.reason if self.erratum is not None else self.reason
 
     def all_assumptions(self) -> list[str]:
         out = list(self.assumptions)
+        out += [a.statement for a in self.assumes]
         out += [STATEMENTS[k] for k in self.conventions]
         if self.representation is not None:
             out.append(self.representation.describe())
@@ -378,8 +502,8 @@ class Derivation:
                 raise ValueError(f"derivation {self.name}: duplicate step id {s.id!r}")
             seen.add(s.id)
 
-    def run(self) -> list[StepResult]:
-        return [run_step(s, self) for s in self.steps]
+    def run(self, necessity: bool = False) -> list[StepResult]:
+        return [run_step(s, self, necessity) for s in self.steps]
 
     def _repr_latex_(self) -> str:
         """Jupyter: the steps of the derivation (not run: displaying never triggers checks)."""
@@ -411,6 +535,9 @@ class StepResult:
     residual: str | None = None
     claim: Any = field(default=None, repr=False, compare=False)
     printed_entry: Printed | None = field(default=None, repr=False, compare=False)
+    #: per removable assumption: {key, statement, verdict ("needed", "not needed",
+    #: "not applied" or "not tested"), note, seconds}
+    necessity: tuple[dict, ...] = ()
 
     @cached_property
     def printed(self) -> str | None:
@@ -444,6 +571,7 @@ class StepResult:
             "statement": self.statement,
             "reason": self.reason,
             "residual": self.residual,
+            "necessity": [dict(n) for n in self.necessity],
         }
 
 
@@ -476,7 +604,70 @@ def _why_and_residual(why: str, claim, residual) -> tuple[str, str | None]:
     return f"{why} ({residual})", None
 
 
-def run_step(step: Step, derivation: Derivation) -> StepResult:
+def _necessity(step: Step, claim, representation) -> tuple[dict, ...]:
+    """Re-check the claim without each declared assumption (and without the spin length of
+    ``representation=``): "needed" when it then fails or cannot be built, "not needed" when
+    it still holds -- a finding where the paper uses the assumption."""
+    out = []
+    trials = [(a.key, a.statement, a) for a in step.assumes]
+    if step.representation is not None:
+        trials.append(("representation", step.representation.describe(), None))
+    for key, statement, assumption in trials:
+        start = time.perf_counter()
+        try:
+            if assumption is None:
+                outcome = check_claim(claim, None)
+            else:
+                with without(assumption):
+                    bare = step.claim()
+                    if bare == claim:
+                        verdict, note = "not applied", "the claim is the same without it"
+                        outcome = None
+                    else:
+                        outcome = check_claim(bare, step.representation)
+            if outcome is not None:
+                verdict = "not needed" if outcome.ok else "needed"
+                note = ("the claim holds without it" if outcome.ok else
+                        "without it the claim fails" + (f": {_short(outcome.residual)}"
+                                                        if outcome.residual else ""))
+        except SymmagInputError as exc:
+            verdict, note = "needed", f"without it the claim cannot be built: {exc}"
+        except Exception as exc:  # e.g. a root that exists only under the assumption
+            verdict, note = "needed", f"without it the claim cannot be built: {type(exc).__name__}: {exc}"
+        out.append({"key": key, "statement": statement, "verdict": verdict, "note": note,
+                    "seconds": round(time.perf_counter() - start, 4)})
+    return tuple(out)
+
+
+def _pin_hint(cmp: Outcome, limit: int = 400) -> str:
+    """For a difference with no erratum: the Erratum arguments that would pin it, as Python
+    text a user can paste (after checking that the difference is the paper's, not theirs)."""
+    if not isinstance(cmp.raw, tuple) or len(cmp.raw) != 2 or not isinstance(cmp.raw[0], list):
+        return ""
+    args = []
+    for name, diffs in (("lhs_residual", cmp.raw[0]), ("residual", cmp.raw[1])):
+        left = dict(residual_parts(diffs))
+        if not left:
+            continue
+        comps = [repr(left[n]) if isinstance(left.get(n), Op) else sp.sstr(left.get(n, 0))
+                 for n in range(len(diffs))]
+        args.append(f"{name}={comps[0] if len(comps) == 1 else '(' + ', '.join(comps) + ')'}")
+    text = ", ".join(args)
+    return f" To pin it: Erratum(reason, {text})." if args and len(text) <= limit else ""
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip()
+    return text if not text or text.endswith(".") else text + "."
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> StepResult:
+    """Check one step.  ``necessity``: also re-check its claim without each declared
+    assumption (``StepResult.necessity``)."""
     from .dimensions import DimensionError, DimensionUnknown
 
     start = time.perf_counter()
@@ -500,12 +691,16 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
         printed_entry=printed_entry,
         statement=step.statement,
     )
+    untested = tuple({"key": k, "statement": st, "verdict": "not tested", "note": "", "seconds": 0.0}
+                     for k, st in [(a.key, a.statement) for a in step.assumes]
+                     + ([("representation", step.representation.describe())]
+                        if step.representation is not None else []))
 
     def done(status: str, method: str, claim, detail: str, reason: str = "",
-             residual: str | None = None) -> StepResult:
+             residual: str | None = None, needed: tuple = untested) -> StepResult:
         return StepResult(**base, status=status, method=method, claim=claim,
                           seconds=time.perf_counter() - start, detail=detail.strip(),
-                          reason=reason, residual=residual)
+                          reason=reason, residual=residual, necessity=needed)
 
     def printed_dims() -> tuple[bool, str]:
         if printed_entry is None or dims is None:
@@ -526,18 +721,19 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
             why = f"error while building: {type(exc).__name__}: {exc}"
             return done("failed", "none", None, why, why)
         ok, note = printed_dims()
-        detail = (step.reason or step.statement) + note
+        detail = (step.why or step.statement) + note
         if not ok:
-            return done("erratum", "dimensions", claim, detail, step.reason + note)
+            pin = step.erratum.mismatches(Outcome(True, "dimensions"), ok) if step.erratum else ["no erratum"]
+            if pin:
+                why = ("the printed form differs (" + "; ".join(pin) + ")").strip()
+                return done("mismatch", "dimensions", claim, why + note, why)
+            return done("erratum", "dimensions", claim, detail, step.why + note)
         return done(step.kind, "definition" if step.kind == "definition" else "none", claim, detail,
-                    step.reason)
+                    step.why)
     try:
         claim = step.claim()
-        if isinstance(claim, Derived) and printed_entry is None:
-            why = ("a Derived claim is checked through `by` only; its result must be compared with "
-                   "a printed equation (use Equal otherwise)")
-            return done("failed", "none", claim, why, why)
-        outcome = check_claim(claim, step.representation)
+        checked = claim.check_claim() if isinstance(claim, Derived) else claim
+        outcome = check_claim(checked, step.representation)
     except SymmagInputError:
         raise
     except Exception as exc:  # a derivation that crashes is a failed step, with why
@@ -547,8 +743,8 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
     if not outcome.ok:
         return done("failed", outcome.method, derived,
                     f"derived claim does not hold; residual: {outcome.residual}",
-                    *_why_and_residual("the derived claim does not hold",
-                                       claim.by if isinstance(claim, Derived) else claim, outcome.residual))
+                    *_why_and_residual("the derived claim does not hold", checked, outcome.residual))
+    needed = _necessity(step, claim, step.representation) if necessity else untested
     dim_note = ""
     if dims is not None:
         try:
@@ -556,28 +752,54 @@ def run_step(step: Step, derivation: Derivation) -> StepResult:
             dim_note = f" Dimensions [{d}]." if d else ""
         except DimensionError as exc:
             why = f"derived claim is dimensionally inconsistent: {exc}"
-            return done("failed", outcome.method, derived, why, why)
+            return done("failed", outcome.method, derived, why, why, needed=needed)
         except DimensionUnknown as exc:
             dim_note = f" Dimensions not checked: {exc}."
     if printed_entry is None:
-        return done("verified", outcome.method, derived, step.statement + dim_note)
+        if step.erratum is not None:
+            why = "the step records an erratum but names no printed form"
+            return done("mismatch", outcome.method, derived, why, why, needed=needed)
+        return done("verified", outcome.method, derived, step.statement + dim_note, needed=needed)
+    bind = step.bind() if step.bind is not None else None
     try:
-        cmp = compare_printed(printed_entry, claim, step.representation,
-                              step.bind() if step.bind is not None else None)
+        cmp = compare_printed(printed_entry, claim, step.representation, bind)
     except SymmagInputError:
         raise
     except Exception as exc:  # the printed form could not be evaluated: say so, never pass
         why = f"could not compare with the printed form: {type(exc).__name__}: {exc}"
-        return done("failed", outcome.method, derived, why, why)
+        return done("failed", outcome.method, derived, why, why, needed=needed)
     ok_dims, pnote = printed_dims()
-    if cmp.ok and ok_dims:
-        return done("verified", outcome.method, derived, step.statement + dim_note + pnote)
-    reason = step.reason or "printed form differs from the derived one (no reason recorded)."
+    if cmp.ok and ok_dims and step.erratum is None:
+        return done("verified", outcome.method, derived, step.statement + dim_note + pnote, needed=needed)
     residual = f" Residual: {cmp.residual}." if not cmp.ok else ""
-    return done("erratum", outcome.method, derived, reason + residual + dim_note + pnote,
-                *_why_and_residual(reason + ("" if ok_dims else pnote),
-                                   claim.result if isinstance(claim, Derived) else claim,
-                                   cmp.residual if not cmp.ok else None))
+    shown = claim.result if isinstance(claim, Derived) else claim
+    if step.erratum is None:
+        why = ("the printed form differs from the derived one and no erratum is recorded "
+               "(Step(erratum=Erratum(reason, residual=...)))" + ("" if ok_dims else pnote))
+        return done("mismatch", outcome.method, derived,
+                    _sentence(why) + residual + _pin_hint(cmp) + dim_note,
+                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed)
+    try:
+        pin = step.erratum.mismatches(cmp, ok_dims, step.representation, bind)
+    except SymmagInputError:
+        raise
+    except Exception as exc:  # a pinned residual that cannot be built or compared
+        pin = [f"the pinned residual could not be compared: {type(exc).__name__}: {exc}"]
+    if pin:
+        why = "the printed form differs otherwise than the erratum pins: " + "; ".join(pin)
+        return done("mismatch", outcome.method, derived, _sentence(why) + residual + dim_note + pnote,
+                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed)
+    reason = step.erratum.reason
+    return done("erratum", outcome.method, derived, _sentence(reason) + residual + dim_note + pnote,
+                *_why_and_residual(reason + ("" if ok_dims else pnote), shown,
+                                   cmp.residual if not cmp.ok else None), needed=needed)
+
+
+def gate(records: Sequence[dict], strict: bool = False) -> int:
+    """The exit status of a check: 1 when a step failed or is a mismatch (or, ``strict``,
+    is unchecked), else 0."""
+    bad = GATE_FAILURES + (("unchecked",) if strict else ())
+    return 1 if any(r["status"] in bad for r in records) else 0
 
 
 def summarize(results: Sequence[StepResult | dict]) -> dict:

@@ -34,7 +34,7 @@ def test_editing_printed_entry_flips_status(monkeypatch):
     wrong = Printed(lhs=entry.lhs, rhs=tuple(tuple(-x for x in row) for row in entry.rhs),
                     kind=entry.kind)
     monkeypatch.setitem(printed.PRINTED, "8", wrong)
-    assert status_of("moment-algebra") == "erratum"
+    assert status_of("moment-algebra") == "mismatch"  # a difference nobody recorded
     monkeypatch.setitem(printed.PRINTED, "8", entry)
     assert status_of("moment-algebra") == "verified"
 
@@ -44,7 +44,7 @@ def test_replacing_the_whole_table_is_seen(monkeypatch):
     table["6"] = Printed(lhs=tuple(Moment(a) for a in range(3)),
                          rhs=tuple(2 * Moment(a) for a in range(3)))
     monkeypatch.setattr(printed, "PRINTED", table)
-    assert status_of("moment-operator") == "erratum"
+    assert status_of("moment-operator") == "mismatch"
 
 
 def test_broken_derived_side_fails_not_erratum(monkeypatch):
@@ -100,9 +100,10 @@ def test_check_json_schema(capsys):
     assert main(["check", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
-            "derived", "seconds", "detail", "statement", "reason", "residual"}
+            "derived", "seconds", "detail", "statement", "reason", "residual", "necessity"}
     assert out["results"] and all(set(r) == keys for r in out["results"])
-    assert {"total", "verified", "erratum", "failed", "definition", "unchecked"} <= set(out["summary"])
+    assert {"total", "verified", "erratum", "mismatch", "failed", "definition",
+            "unchecked"} <= set(out["summary"])
     from symmag.derivation import METHODS, STATUSES
 
     assert all(r["status"] in STATUSES and r["method"] in METHODS for r in out["results"])
@@ -137,13 +138,18 @@ def test_parallel_check_matches_serial(capsys):
     assert outputs[0] == outputs[1]
 
 
-def test_derived_result_needs_a_printed_equation():
+def test_derived_by_must_be_a_function_of_the_result():
     from symmag.derivation import Derived
 
     x = sp.Symbol("x")
-    step = Step(id="unanchored", claim=lambda: Derived(result=Equal(x, 2), by=Equal(1, 1)))
-    (r,) = Derivation("d", "d", (step,)).run()
-    assert r.status == "failed" and "printed equation" in r.detail
+    static = Step(id="static", claim=lambda: Derived(result=Equal(x, 2), by=Equal(1, 1)))
+    (r,) = Derivation("d", "d", (static,)).run()
+    assert r.status == "failed" and "function of the result" in r.detail
+    # x^2 = 4 solved: substituting the result back checks it, so a wrong result fails
+    good = Step(id="good", claim=lambda: Derived(Equal(x, 2), by=lambda r: Equal(r.rhs**2, 4)))
+    bad = Step(id="bad", claim=lambda: Derived(Equal(x, 3), by=lambda r: Equal(r.rhs**2, 4)))
+    statuses = [r.status for r in Derivation("d", "d", (good, bad)).run()]
+    assert statuses == ["verified", "failed"]
 
 
 def test_definition_that_cannot_be_built_fails():

@@ -1,0 +1,87 @@
+"""Removable assumptions: what a claim applies, declared as data so it can be taken away.
+
+An :class:`Assumption` is a named transformation that a derivation applies to an
+expression (a substitution such as (39), |M| conservation, a static field).  A step
+declares the assumptions its claim applies (``Step(assumes=...)``); ``symmag check
+--assumptions`` rebuilds the claim with each one removed -- inside :func:`without` the
+assumption is the identity -- and checks it again, so the record can say whether the
+result *needs* it ("needed") or holds without it ("not needed").
+
+Functions that cache results computed under assumptions use :func:`cached`, whose key
+includes the assumptions removed at the time, so a re-check never sees a stale value.
+
+May use: nothing of symmag (it sits below the algebra and the checking machinery).
+The set of removed keys is a :class:`contextvars.ContextVar`: dynamic scope, like
+``sympy.evaluate`` or ``numpy.errstate``, not shared mutable state.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+_REMOVED: ContextVar[frozenset[str]] = ContextVar("symmag_removed_assumptions", default=frozenset())
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A named assumption and what applying it does to an expression.
+
+    ``statement`` is the one line a reader sees ("(39): alpha = lambda/(1 - lambda alpha M^2)");
+    ``transform(x)`` applies it.  Calling the assumption applies it unless it has been
+    removed with :func:`without`, in which case ``x`` comes back unchanged."""
+
+    key: str
+    statement: str
+    transform: Callable[[Any], Any] = field(compare=False, repr=False)
+
+    def __call__(self, x):
+        if self.key in _REMOVED.get():
+            return x
+        return self.transform(x)
+
+    @property
+    def active(self) -> bool:
+        """False inside ``without(self)``: for code whose branch, not a substitution, is the
+        assumption (e.g. taking a root that exists only under it)."""
+        return self.key not in _REMOVED.get()
+
+
+@contextmanager
+def without(*assumptions: Assumption | str) -> Iterator[None]:
+    """Within the block, the given assumptions (or keys) are not applied."""
+    keys = frozenset(a.key if isinstance(a, Assumption) else a for a in assumptions)
+    token = _REMOVED.set(_REMOVED.get() | keys)
+    try:
+        yield
+    finally:
+        _REMOVED.reset(token)
+
+
+def removed() -> frozenset[str]:
+    """The keys removed in the current context."""
+    return _REMOVED.get()
+
+
+def cached(f: Callable) -> Callable:
+    """``functools.cache`` keyed also on the removed assumptions, for derivation helpers
+    whose result depends on what is assumed."""
+
+    @functools.cache
+    def inner(_removed: frozenset[str], *args, **kwargs):
+        return f(*args, **kwargs)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return inner(_REMOVED.get(), *args, **kwargs)
+
+    wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
+    return wrapper
+
+
+def keys(assumptions: Iterable[Assumption]) -> tuple[str, ...]:
+    return tuple(a.key for a in assumptions)
