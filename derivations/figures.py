@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
+from symmag.atomic import replacing
 from symmag.conventions import t
 
 from .printed import M_mag, alpha0, lam0, lb49, omega0, t0
@@ -122,7 +123,8 @@ def draw(outdir: Path | str) -> list[Path]:
         for ext, meta in (("pdf", {"CreationDate": None, "Producer": None, "Creator": None}),
                           ("png", {"Software": None})):
             path = outdir / f"{name}.{ext}"
-            fig.savefig(path, dpi=150, metadata=meta)
+            with replacing(path) as tmp:  # a killed run leaves the old figure, never half of one
+                fig.savefig(tmp, dpi=150, metadata=meta, format=ext)
             written.append(path)
         plt.close(fig)
     return written

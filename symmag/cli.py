@@ -1,141 +1,50 @@
-"""Command line: ``symmag check``, ``report``, ``figures``, ``codegen``, ``simulate``, ``compare``,
-``reduce``.
+"""Command line: ``symmag check``, ``mutate``, ``report``, ``figures``, ``codegen``, ``simulate``,
+``compare``, ``reduce``.
 
-Exit codes: 0 nothing failed, 1 a step failed, 2 bad usage or input (one
-line on stderr, no traceback).
+Exit codes: 0 nothing failed, 1 a step failed or is a mismatch (``check``, ``report``; with
+``--strict`` also an unchecked step) or a mutant survived (``mutate``), 2 bad usage or input
+(one line on stderr, no traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import math
-import multiprocessing
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .derivation import METHODS, STATUSES, Derivation, StepResult, summarize
+from .derivation import GATE_FAILURES, METHODS, STATUSES, gate, summarize
 from .errors import SymmagInputError
+from .runner import STEP_TIMEOUT, discover, run_records
+
+__all__ = ["build_parser", "discover", "main", "run_records"]
 
 CHECK_HELP = """\
 Run derivations and check every step.  With no PATH, runs every module of the
 installed `derivations` package.  A PATH is a Python file defining DERIVATION
 or DERIVATIONS; it is imported and executed, so give only trusted code.
 
+Exit status 0 only when every derived claim holds and every difference from a
+printed form is a recorded erratum (a reason and the pinned residual); 1 when a
+step failed or is a mismatch (a difference with no erratum, or another residual
+than the pinned one), and with --strict when a step is unchecked; 2 bad input.
+
 Methods: """ + "; ".join(f"{k}: {v}" for k, v in METHODS.items())
 
 
-def _module_derivations(module, origin: str) -> list[Derivation]:
-    found = getattr(module, "DERIVATIONS", None)
-    if found is None and hasattr(module, "DERIVATION"):
-        found = [module.DERIVATION]
-    if not found:
-        raise SymmagInputError(f"{origin} defines no derivation (expected DERIVATION or DERIVATIONS)")
-    found = list(found)
-    for d in found:
-        if not isinstance(d, Derivation):
-            raise SymmagInputError(f"{origin}: {d!r} is not a symmag Derivation")
-    return found
+#: characters of a detail shown in the terminal; ``--json`` has it whole
+DETAIL_CHARS = 400
 
 
-def _import_path(path: Path):
-    """Import a module file; inside a package (e.g. derivations/), by its dotted
-    name, so that its relative imports work."""
-    path = path.resolve()
-    parts = [path.stem]
-    parent = path.parent
-    while (parent / "__init__.py").is_file():
-        parts.insert(0, parent.name)
-        parent = parent.parent
-    if len(parts) > 1:
-        if str(parent) not in sys.path:
-            sys.path.insert(0, str(parent))
-        return importlib.import_module(".".join(parts))
-    spec = importlib.util.spec_from_file_location(f"symmag_user_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _clip(text: str, limit: int = DETAIL_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + " ... (--json has it whole)"
 
 
-def discover(paths: Sequence[str] = ()) -> list[Derivation]:
-    """Derivations of the given module files, or of the ``derivations`` package."""
-    out: list[Derivation] = []
-    if paths:
-        for p in paths:
-            path = Path(p)
-            if not path.is_file():
-                raise SymmagInputError(f"no such file: {p}")
-            if path.suffix != ".py":
-                raise SymmagInputError(f"not a Python module: {p}")
-            try:
-                module = _import_path(path)
-            except SymmagInputError:
-                raise
-            except Exception as exc:
-                raise SymmagInputError(f"{p}: import failed: {type(exc).__name__}: {exc}") from exc
-            out += _module_derivations(module, p)
-        return out
-    pkg = importlib.import_module("derivations")
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name in ("printed", "models", "figures") or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"derivations.{info.name}")
-        out += _module_derivations(module, module.__name__)
-    return out
-
-
-def _check_ids(derivations: Sequence[Derivation]) -> None:
-    seen: dict[str, str] = {}
-    for d in derivations:
-        for s in d.steps:
-            if s.id in seen:
-                raise SymmagInputError(f"step id {s.id!r} appears in {seen[s.id]} and {d.name}")
-            seen[s.id] = d.name
-
-
-def run_all(derivations: Sequence[Derivation]) -> list[StepResult]:
-    """Run every step of every derivation, in order, in this process."""
-    _check_ids(derivations)
-    results: list[StepResult] = []
-    for d in derivations:
-        results += d.run()
-    return results
-
-
-_WORKER_DERIVATIONS: Sequence[Derivation] = ()
-
-
-def _worker_init(derivations: Sequence[Derivation]) -> None:
-    global _WORKER_DERIVATIONS  # one copy per worker process, set once at its start
-    _WORKER_DERIVATIONS = derivations
-
-
-def _worker_run(index: int, latex: bool) -> list[dict]:
-    return [r.as_dict(latex) for r in _WORKER_DERIVATIONS[index].run()]
-
-
-def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool) -> list[dict]:
-    """Results as records (``StepResult.as_dict``), derivations spread over ``jobs``
-    forked worker processes; the order of the records never depends on ``jobs``."""
-    _check_ids(derivations)
-    jobs = max(1, min(jobs, len(derivations)))
-    if jobs == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [r.as_dict(latex) for r in run_all(derivations)]
-    # Derivations hold closures, which do not pickle: forked workers inherit them instead.
-    ctx = multiprocessing.get_context("fork")
-    # longest first (by the derivations' cost hints): the last derivation to start is a short one
-    order = sorted(range(len(derivations)), key=lambda i: -derivations[i].cost)
-    with ctx.Pool(jobs, initializer=_worker_init, initargs=(list(derivations),)) as pool:
-        pending = {i: pool.apply_async(_worker_run, (i, latex)) for i in order}
-        return [rec for i in range(len(derivations)) for rec in pending[i].get()]
-
-
-def _table(records: Sequence[dict]) -> str:
+def _table(records: Sequence[dict], strict: bool = False) -> str:
     rows = [("id", "eq.", "status", "method", "time/s")]
     rows += [(r["id"], r["equation"] or "-", r["status"], r["method"], f"{r['seconds']:.3f}")
              for r in records]
@@ -143,23 +52,45 @@ def _table(records: Sequence[dict]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in records:
-        if r["status"] in ("failed", "erratum"):
-            lines.append(f"{r['status']}: {r['id']}: {r['detail']}")
+        if r["status"] in ("failed", "mismatch", "erratum") or (strict and r["status"] == "unchecked"):
+            eq = f" ({r['equation']})" if r["equation"] else ""
+            lines.append(f"{r['status']}: {r['id']}{eq}: {_clip(r['detail'])}")
+    tested = [r for r in records if any(n["verdict"] != "not tested" for n in r.get("necessity", ()))]
+    for r in tested:
+        verdicts = "; ".join(f"{n['key']} {n['verdict']}" for n in r["necessity"])
+        lines.append(f"assumptions: {r['id']}: {verdicts}")
     s = summarize(records)
     lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {s['seconds']:.2f} s)")
+    bad = GATE_FAILURES + (("unchecked",) if strict else ())
+    gated = [r["id"] for r in records if r["status"] in bad]
+    if gated:
+        lines.append(f"gate: FAILED by {len(gated)} step(s): {', '.join(gated)}")
     return "\n".join(lines)
+
+
+def _timeout(value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise SymmagInputError(f"--step-timeout must be a positive number of seconds, got {value}")
+    return value
 
 
 def cmd_check(args) -> int:
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
-    records = run_records(discover(args.paths), jobs, latex=args.json)
+    records = run_records(discover(args.paths), jobs, latex=args.json, necessity=args.assumptions,
+                          step_timeout=_timeout(args.step_timeout))
     if args.json:
         print(json.dumps({"results": records, "summary": summarize(records)}, indent=1))
     else:
-        print(_table(records))
-    return 1 if any(r["status"] == "failed" for r in records) else 0
+        print(_table(records, args.strict))
+    return gate(records, args.strict)
+
+
+def cmd_mutate(args) -> int:
+    from . import mutation
+
+    return mutation.run(args)
 
 
 def cmd_codegen(args) -> int:
@@ -234,7 +165,14 @@ def _folder(path: str) -> Path:
 
 
 def cmd_figures(args) -> int:
-    for path in importlib.import_module("derivations.figures").draw(_folder(args.output)):
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise SymmagInputError(f"-o {args.output}: exists and is not a folder")
+    try:
+        paths = importlib.import_module("derivations.figures").draw(_folder(args.output))
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write the figures into {args.output}: {exc.strerror or exc}") from exc
+    for path in paths:
         print(path)
     return 0
 
@@ -242,25 +180,38 @@ def cmd_figures(args) -> int:
 def cmd_report(args) -> int:
     import time
 
+    from . import atomic
     from .report import compile_pdf, render, sections
 
     start = time.perf_counter()
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
-    out = _folder(args.output)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise SymmagInputError(f"-o {args.output}: exists and is not a folder")
+    _folder(str(out.parent) if str(out.parent) else ".")
     derivations = discover(args.paths)
-    records = run_records(derivations, jobs, latex=True)
-    figures = [] if args.paths else _figures(out / "figures")
-    tex = out / "symmag-report.tex"
-    tex.write_text(render(sections(derivations, records), figures))
-    print(tex)
+    records = run_records(derivations, jobs, latex=True, necessity=not args.no_assumptions,
+                          step_timeout=_timeout(args.step_timeout))
+    # one generation: the .tex, its figures and the PDF are swapped in together, so a crash
+    # or a LaTeX error leaves the previous complete report
+    try:
+        with atomic.generation(out) as stage:
+            figures = [] if args.paths else _figures(stage / "figures")
+            tex = stage / "symmag-report.tex"
+            atomic.write_text(tex, render(sections(derivations, records), figures))
+            if args.pdf:
+                compile_pdf(tex)
+            # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
+            atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
+                                                     f"{time.perf_counter() - start:.1f} s\n")
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write the report into {args.output}: {exc.strerror or exc}") from exc
+    print(out / "symmag-report.tex")
     if args.pdf:
-        print(compile_pdf(tex))
-    # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
-    (out / "timings.txt").write_text(f"symmag report{' --pdf' if args.pdf else ''}: "
-                                      f"{time.perf_counter() - start:.1f} s\n")
-    return 1 if any(r["status"] == "failed" for r in records) else 0
+        print(out / "symmag-report.pdf")
+    return gate(records)
 
 
 def cmd_compare(args) -> int:
@@ -324,15 +275,45 @@ def cmd_reduce(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line (and exit 2), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="symmag", description="Machine-checked magnetization dynamics.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="symmag", description="Machine-checked magnetization dynamics.",
+                epilog="Trusted code: `check`, `report` and `mutate` import and execute the module "
+                "files given as PATH; `simulate` and `compare` execute the generated model modules "
+                "they load. Everything else parses its input without evaluating it.")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks of unexpected errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="run and check derivations", description=CHECK_HELP)
     c.add_argument("paths", nargs="*", metavar="PATH", help="derivation module files (trusted code)")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="worker processes, one derivation at a time each (default: CPU count)")
+    c.add_argument("--strict", action="store_true", help="an unchecked step also makes the exit status 1")
+    c.add_argument("--step-timeout", type=float, default=STEP_TIMEOUT, metavar="SECONDS",
+                   help=f"a step still running after this is stopped and failed (default {STEP_TIMEOUT:g})")
+    c.add_argument("--assumptions", action="store_true",
+                   help="re-check every claim without each removable assumption it declares and "
+                   "say for each one 'needed' or 'not needed'")
     c.set_defaults(func=cmd_check)
+    mu = sub.add_parser("mutate", help="mutation testing: do the checks notice a changed derivation?",
+                        description="Rewrite the derivation code (AST mutants of function bodies; never "
+                        "the printed tables or pinned errata), run each mutant's affected steps in a "
+                        "fresh process and report killed / survived / timed out. Exit 1 when a "
+                        "survivor is not on the recorded list of equivalent mutants. PATHs are "
+                        "imported and executed: trusted code only.")
+    try:  # TEMP until mutation.py lands
+        from . import mutation
+
+        mutation.add_arguments(mu)
+    except ImportError:
+        pass
+    mu.set_defaults(func=cmd_mutate)
     g = sub.add_parser("codegen", help="write numeric right-hand-side modules",
                        description="Render NumPy modules (STATE, PARAMETERS, rhs, jacobian) from the "
                        "derived equations of derivations/models.py.")
@@ -364,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-o", "--output", default="generated/report", metavar="DIR")
     rep.add_argument("--pdf", action="store_true", help="compile with latexmk -pdf")
     rep.add_argument("--jobs", type=int, default=None, metavar="N")
+    rep.add_argument("--step-timeout", type=float, default=STEP_TIMEOUT, metavar="SECONDS")
+    rep.add_argument("--no-assumptions", action="store_true",
+                     help="skip re-checking each claim without its removable assumptions")
     rep.set_defaults(func=cmd_report)
     fig = sub.add_parser("figures", help="Figs. 1-2 of the paper as PDF and PNG",
                          description="M_z/M and M_p/M from (44)-(45) against lambda0 omega0 t for "
@@ -402,11 +386,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except SymmagInputError as exc:
-        print(f"symmag: error: {exc}", file=sys.stderr)
+        print(f"symmag: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        print("symmag: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug or an input nobody foresaw: one line, the traceback on --debug
+        if args.debug:
+            raise
+        print(f"symmag: error: unexpected {type(exc).__name__}: {_one_line(str(exc))} "
+              "(rerun with `symmag --debug ...` for the traceback)", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,173 @@
+"""All-or-nothing writes: a crash leaves the old complete output or the new one, never a mix.
+
+* :func:`write_text` / :func:`write_bytes` write to a temporary file in the target's folder
+  and :func:`os.replace` it into place (atomic on POSIX and Windows), so a reader never sees a
+  truncated file and a killed writer leaves the previous file intact.
+* :func:`replacing` gives a temporary path for writers that want a file name (matplotlib's
+  ``savefig``, ``numpy.savez``) and moves it into place when the block succeeds.
+* :func:`generation` builds a multi-file output (codegen's modules, the report with its
+  figures) in a staging folder beside the target -- a hard-linked copy of what is there, so
+  files not rewritten are kept -- and swaps it in as one: on Linux with
+  ``renameat2(RENAME_EXCHANGE)``, an atomic exchange of two directories; elsewhere by two
+  renames, with :func:`recover` restoring the previous folder should a crash fall between
+  them.  Concurrent readers see the old set or the new, never part of each.
+
+May use: the standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+_STAGING = ".staging-"
+_OLD = ".old-"
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform lets a directory be opened
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync,
+    ``os.replace``).  Returns the path."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8, newlines as given)."""
+    return write_bytes(path, text.encode(encoding))
+
+
+@contextlib.contextmanager
+def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """A temporary path beside ``path`` (same suffix, so writers that choose a format by it
+    still do); moved onto ``path`` when the block ends without an exception."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                               suffix=path.suffix if suffix is None else suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two directories (Linux renameat2); False where unsupported."""
+    if not hasattr(os, "uname") or os.uname().sysname != "Linux":
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    return False  # EINVAL / ENOSYS: the file system or kernel cannot; fall back
+
+
+def recover(folder: str | os.PathLike) -> None:
+    """Undo an interrupted two-rename swap: when ``folder`` is missing but a complete previous
+    generation was moved aside, put it back.  Staging folders left by killed writers are
+    removed.  Harmless when there is nothing to do."""
+    folder = Path(folder)
+    parent = folder.parent
+    if not parent.is_dir():
+        return
+    aside = sorted(parent.glob(f".{folder.name}{_OLD}*"))
+    if not folder.exists() and aside:
+        os.rename(aside[-1], folder)
+        aside = aside[:-1]
+    for p in aside + sorted(parent.glob(f".{folder.name}{_STAGING}*")):
+        if _stale(p):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _stale(p: Path) -> bool:
+    """A staging folder whose writer is gone (its pid is part of the name)."""
+    try:
+        pid = int(p.name.rsplit("-", 2)[-2])
+    except (ValueError, IndexError):
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextlib.contextmanager
+def generation(folder: str | os.PathLike) -> Iterator[Path]:
+    """Build a new generation of ``folder`` in a staging folder and swap it in as one.
+
+    The staging folder starts as a hard-linked copy of ``folder`` (files the block does not
+    rewrite are kept); write into it with :func:`write_text` / :func:`replacing` -- never
+    open an existing file there for writing in place, it shares its inode with the live
+    copy.  On success the staging folder replaces ``folder``; on an exception it is
+    removed and ``folder`` is untouched."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    recover(folder)
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}{_STAGING}{os.getpid()}-"))
+    try:
+        if folder.is_dir():
+            shutil.copytree(folder, staging, copy_function=_link_or_copy, dirs_exist_ok=True)
+        elif folder.exists():
+            raise NotADirectoryError(f"{folder} exists and is not a folder")
+        yield staging
+        _swap_in(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Make ``staging`` the new ``folder``; afterwards ``staging`` holds the old one (or is gone)."""
+    _fsync_dir(staging)
+    if not folder.exists():
+        os.rename(staging, folder)
+    elif not _exchange(staging, folder):
+        aside = folder.parent / f".{folder.name}{_OLD}{os.getpid()}-{staging.name[-8:]}"
+        os.rename(folder, aside)  # a crash from here to the next line is undone by recover()
+        os.rename(staging, folder)
+        os.rename(aside, staging)
+    _fsync_dir(folder.parent)
