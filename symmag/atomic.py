@@ -29,6 +29,18 @@ _STAGING = ".staging-"
 _OLD = ".old-"
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # the only portable way to read it: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def _plain_mode(path: str | os.PathLike, directory: bool = False) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) entries; give them the mode an ordinary
+    open()/mkdir() would have, so an atomic write is not also a change of permissions."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):  # not every platform lets a directory be opened
         fd = os.open(folder, os.O_RDONLY)
@@ -44,6 +56,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        _plain_mode(tmp)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -70,6 +83,7 @@ def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Pa
                                suffix=path.suffix if suffix is None else suffix)
     os.close(fd)
     try:
+        _plain_mode(tmp)
         yield Path(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -145,7 +159,10 @@ def generation(folder: str | os.PathLike) -> Iterator[Path]:
     try:
         if folder.is_dir():
             shutil.copytree(folder, staging, copy_function=_link_or_copy, dirs_exist_ok=True)
-        elif folder.exists():
+            shutil.copymode(folder, staging)
+        else:
+            _plain_mode(staging, directory=True)
+        if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(f"{folder} exists and is not a folder")
         yield staging
         _swap_in(staging, folder)
