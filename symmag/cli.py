@@ -55,10 +55,11 @@ def _table(records: Sequence[dict], strict: bool = False) -> str:
         if r["status"] in ("failed", "mismatch", "erratum") or (strict and r["status"] == "unchecked"):
             eq = f" ({r['equation']})" if r["equation"] else ""
             lines.append(f"{r['status']}: {r['id']}{eq}: {_clip(r['detail'])}")
-    tested = [r for r in records if any(n["verdict"] != "not tested" for n in r.get("necessity", ()))]
-    for r in tested:
-        verdicts = "; ".join(f"{n['key']} {n['verdict']}" for n in r["necessity"])
-        lines.append(f"assumptions: {r['id']}: {verdicts}")
+    removable = ("needed", "not needed", "not applied")
+    for r in records:
+        rows = [n for n in r.get("necessity", ()) if n["verdict"] in removable]
+        if rows:
+            lines.append(f"assumptions: {r['id']}: " + "; ".join(f"{n['key']} {n['verdict']}" for n in rows))
     s = summarize(records)
     lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {s['seconds']:.2f} s)")
     bad = GATE_FAILURES + (("unchecked",) if strict else ())

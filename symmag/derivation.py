@@ -656,6 +656,23 @@ def _pin_hint(cmp: Outcome, limit: int = 400) -> str:
     return f" To pin it: Erratum(reason, {text})." if args and len(text) <= limit else ""
 
 
+#: why conventions and free-text assumptions are not re-checked without them
+CONVENTION_NOTE = ("a convention of notation or units (symmag/conventions.py): it fixes what the "
+                   "symbols mean, so there is no claim to run without it")
+STATED_NOTE = ("stated in words, not applied as a removable transformation (a reading of the "
+               "text, or a condition the claim is built for); see docs/errata.md")
+
+
+def _fixed_assumptions(step: Step) -> tuple[dict, ...]:
+    """The step's conventions and free-text assumptions, listed beside the removable ones
+    with the reason they are not re-checked."""
+    rows = [{"key": k, "statement": STATEMENTS[k], "verdict": "convention", "note": CONVENTION_NOTE,
+             "seconds": 0.0} for k in step.conventions]
+    rows += [{"key": "stated", "statement": a, "verdict": "stated", "note": STATED_NOTE, "seconds": 0.0}
+             for a in step.assumptions]
+    return tuple(rows)
+
+
 def _sentence(text: str) -> str:
     text = text.rstrip()
     return text if not text or text.endswith(".") else text + "."
@@ -695,12 +712,13 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
                      for k, st in [(a.key, a.statement) for a in step.assumes]
                      + ([("representation", step.representation.describe())]
                         if step.representation is not None else []))
+    fixed = _fixed_assumptions(step)
 
     def done(status: str, method: str, claim, detail: str, reason: str = "",
              residual: str | None = None, needed: tuple = untested) -> StepResult:
         return StepResult(**base, status=status, method=method, claim=claim,
                           seconds=time.perf_counter() - start, detail=detail.strip(),
-                          reason=reason, residual=residual, necessity=needed)
+                          reason=reason, residual=residual, necessity=needed + fixed)
 
     def printed_dims() -> tuple[bool, str]:
         if printed_entry is None or dims is None:
@@ -736,7 +754,7 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
         outcome = check_claim(checked, step.representation)
     except SymmagInputError:
         raise
-    except Exception as exc:  # a derivation that crashes is a failed step, with why
+    except (Exception, SystemExit) as exc:  # a derivation that crashes is a failed step, with why
         why = f"error while deriving: {type(exc).__name__}: {exc}"
         return done("failed", "none", None, why, why)
     derived = claim
@@ -793,6 +811,13 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
     return done("erratum", outcome.method, derived, _sentence(reason) + residual + dim_note + pnote,
                 *_why_and_residual(reason + ("" if ok_dims else pnote), shown,
                                    cmp.residual if not cmp.ok else None), needed=needed)
+
+
+def failed_result(step: Step, derivation: Derivation, why: str, seconds: float = 0.0) -> StepResult:
+    """The record of a step that could not be run to its end (its process died, it timed out)."""
+    return StepResult(id=step.id, derivation=derivation.name, equation=step.equation, status="failed",
+                      method="none", assumptions=step.all_assumptions(), seconds=seconds, detail=why,
+                      statement=step.statement, reason=why)
 
 
 def gate(records: Sequence[dict], strict: bool = False) -> int:
