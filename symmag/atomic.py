@@ -158,7 +158,7 @@ def generation(folder: str | os.PathLike) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}{_STAGING}{os.getpid()}-"))
     try:
         if folder.is_dir():
-            shutil.copytree(folder, staging, copy_function=_link_or_copy, dirs_exist_ok=True)
+            _snapshot(folder, staging)
             shutil.copymode(folder, staging)
         else:
             _plain_mode(staging, directory=True)
@@ -168,6 +168,58 @@ def generation(folder: str | os.PathLike) -> Iterator[Path]:
         _swap_in(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+_SKIP = ("__pycache__",)  # bytecode belongs to whoever imports the modules, not to a generation
+_BY_FD = os.scandir in os.supports_fd and os.link in os.supports_dir_fd and os.open in os.supports_dir_fd
+
+
+def _snapshot(folder: Path, staging: Path, attempts: int = 5) -> None:
+    """Hard-link (or copy) what ``folder`` holds into the empty ``staging``.  Read through one
+    directory descriptor, so the copy is of one generation even while a concurrent writer
+    swaps another in; if that generation is deleted under us, start again."""
+    for attempt in range(attempts):
+        try:
+            if _BY_FD:
+                fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+                try:
+                    _copy_fd(fd, staging)
+                finally:
+                    os.close(fd)
+            else:
+                shutil.copytree(folder, staging, copy_function=_link_or_copy, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns(*_SKIP))
+            return
+        except (FileNotFoundError, shutil.Error):
+            if attempt == attempts - 1:
+                raise
+            for entry in list(staging.iterdir()):
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
+def _copy_fd(fd: int, dest: Path) -> None:
+    for entry in os.scandir(fd):
+        if entry.name in _SKIP:
+            continue
+        target = dest / entry.name
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry.name, dir_fd=fd), target)
+        elif entry.is_dir():
+            sub = os.open(entry.name, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0), dir_fd=fd)
+            try:
+                target.mkdir()
+                _copy_fd(sub, target)
+            finally:
+                os.close(sub)
+        else:
+            try:
+                os.link(entry.name, target, src_dir_fd=fd)
+            except FileNotFoundError:
+                raise
+            except OSError:  # no hard links here (another file system): copy the bytes
+                src = os.open(entry.name, os.O_RDONLY, dir_fd=fd)
+                with os.fdopen(src, "rb") as fin, open(target, "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
 
 
 def _link_or_copy(src: str, dst: str) -> None:

@@ -9,11 +9,20 @@ an array axis (never unrolled into symbols).  The Jacobian is symbolic.
 
 Reproducible: the same model gives byte-identical source -- common subexpressions
 are taken in SymPy's canonical order, and the header carries a sha256 of the
-canonical input (srepr), not a timestamp.
+canonical input (srepr), not a timestamp, and a sha256 of the module's own body
+(everything after the header), which :func:`verify_body` checks at load time.
+
+Safe at the edges: a norm sqrt(x1**2 + ... + xm**2) of state variables is evaluated as
+written only while the sum of squares lies in ``NORM_RANGE``; outside it the module
+switches to x = |x| u with |x| from ``hypot`` (nothing squared under- or overflows).
+``out`` is checked (ndarray, float64, y's shape) and may alias y.  Every name that renders
+also runs: keywords, builtins and the module's own names are renamed ``v_NAME``.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import hashlib
 import keyword
 import re
@@ -24,6 +33,7 @@ from pathlib import Path
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from . import atomic
 from .errors import SymmagInputError
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -40,19 +50,50 @@ class Model:
     doc: str = ""
 
     def __post_init__(self):
-        if not self.name.isidentifier() or keyword.iskeyword(self.name):
+        if not isinstance(self.name, str) or not self.name.isidentifier() or keyword.iskeyword(self.name) \
+                or self.name.startswith("_"):
             raise SymmagInputError(f"model name {self.name!r} is not a Python module name")
+        for kind in ("state", "parameters"):
+            symbols = getattr(self, kind)
+            if not isinstance(symbols, str):
+                with contextlib.suppress(TypeError):
+                    symbols = tuple(symbols)  # a generator is read once, here
+            if not isinstance(symbols, tuple) or not all(isinstance(s, sp.Symbol) for s in symbols):
+                raise SymmagInputError(f"{self.name}: {kind} must be SymPy Symbols, got {symbols!r:.80}")
+            object.__setattr__(self, kind, symbols)
+        if len(set(self.state) | set(self.parameters)) != len(self.state) + len(self.parameters):
+            raise SymmagInputError(f"{self.name}: a symbol is listed twice in state and parameters")
+        if isinstance(self.rhs, (str, sp.Basic)) or not hasattr(self.rhs, "__iter__"):
+            raise SymmagInputError(f"{self.name}: rhs must be a sequence of SymPy expressions")
+        object.__setattr__(self, "rhs", tuple(_strict(self.name, e) for e in self.rhs))
+        if not isinstance(self.doc, str):
+            raise SymmagInputError(f"{self.name}: doc must be a string")
         if len(self.rhs) != len(self.state):
             raise SymmagInputError(
                 f"{self.name}: {len(self.state)} states but {len(self.rhs)} right-hand sides")
         known = set(self.state) | set(self.parameters)
         for e in self.rhs:
-            unknown = {s for s in sp.sympify(e).free_symbols if s not in known and s.name != "t"}
+            unknown = {s for s in e.free_symbols if s not in known and s.name != "t"}
             if unknown:
                 names = ", ".join(sorted(s.name for s in unknown))
                 raise SymmagInputError(f"{self.name}: right-hand side uses unknown symbol(s) {names}")
-            if sp.sympify(e).atoms(sp.core.function.AppliedUndef):
+            if e.atoms(sp.core.function.AppliedUndef):
                 raise SymmagInputError(f"{self.name}: right-hand side has undefined functions: {e}")
+
+
+def _strict(name: str, e) -> sp.Expr:
+    """A right-hand side as a SymPy expression; text is never parsed (it would be evaluated
+    as Python), and only SymPy objects and plain numbers are converted."""
+    if isinstance(e, str):
+        raise SymmagInputError(f"{name}: a right-hand side is the string {e!r:.60}; give SymPy "
+                               "expressions (text is not parsed: it would run as Python)")
+    try:
+        e = sp.sympify(e, strict=True)
+    except (sp.SympifyError, TypeError, ValueError) as exc:
+        raise SymmagInputError(f"{name}: a right-hand side is not a SymPy expression: {e!r:.60}") from exc
+    if not isinstance(e, sp.Expr):
+        raise SymmagInputError(f"{name}: a right-hand side is a {type(e).__name__}, not an expression")
+    return e
 
 
 def digest(model: Model) -> str:
@@ -62,9 +103,15 @@ def digest(model: Model) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: names the generated code uses itself (a state or parameter so named is renamed v_NAME)
-_RESERVED = frozenset({"numpy", "numba", "overload", "t", "y", "ys", "y2", "out", "result", "shape", "k",
-                       "size", "work", "whole", "lo", "hi", "j", "x", "kernel", "p"})
+#: names the generated code uses itself -- imports, module globals, locals of the templates --
+#: and Python's builtins: a state or parameter so named is renamed v_NAME (a test parses the
+#: rendered modules and finds every other name here or starting with "_")
+_RESERVED = frozenset({
+    "numpy", "numba", "overload", "coo_matrix", "STATE", "PARAMETERS", "N_STATE", "CHUNK", "rhs",
+    "rhs_parallel", "jacobian", "jac_sparsity", "sparse_jacobian", "t", "y", "ys", "y2", "out",
+    "result", "shape", "k", "size", "work", "whole", "lo", "hi", "j", "x", "kernel", "p", "a", "b",
+    "rows", "cols", "vals", "blocks", "name", "value", "scratch", "inputs", "work_shape",
+    *dir(builtins)})
 
 
 def _identifiers(symbols: Sequence[sp.Symbol]) -> list[str]:
@@ -133,8 +180,10 @@ class _Program:
     (out=), so that an ensemble rhs allocates nothing per operation.  Subexpressions of the
     parameters alone are hoisted: evaluated once per call, before any per-system work."""
 
-    def __init__(self, parameters: Sequence[sp.Symbol]):
+    def __init__(self, parameters: Sequence[sp.Symbol], norms: Sequence[sp.Symbol] = ()):
         self.printer = _printer()
+        self.norms = set(norms)  # the sums of squares of the normed groups
+        self.rescale_args = ", ".join(["t", "ys[:, lo:hi]", "result[:, lo:hi]", *map(str, parameters)])
         self.scalar: set[sp.Symbol] = set(parameters)
         self.hoisted: list[tuple[str, str]] = []
         self.body: list[str] = []
@@ -293,6 +342,10 @@ class _Program:
             self.body.append(f"numpy.copyto(_b{b}, {x.text})")
             x = _Operand(f"_b{b}", b)
         self.temps[symbol], self.uses[symbol] = x.buffer, uses
+        if symbol in self.norms:  # the plain program is exact for this chunk only in range (nan: no)
+            self.body += [f"if not (_LO <= numpy.minimum.reduce({x.text}) and "
+                          f"numpy.maximum.reduce({x.text}) <= _HI):",
+                          f"    _rescaled({self.rescale_args})", "    continue"]
         self._end_statement()
 
     def output(self, i: int, e: sp.Expr) -> None:
@@ -312,11 +365,13 @@ class _Program:
                 self._release(self.temps.pop(symbol))
 
 
-def _inplace_program(cse: tuple[list, list], parameters: Sequence[sp.Symbol]) -> _Program:
+def _inplace_program(cse: tuple[list, list], parameters: Sequence[sp.Symbol],
+                     norms: Sequence[sp.Symbol] = ()) -> _Program:
     """The in-place program computing the reduced expressions of ``cse`` (temps, reduced)
-    into the rows ``_r{i}``."""
+    into the rows ``_r{i}``; after each temp of ``norms`` the chunk goes to ``_rescaled``
+    unless its values lie in NORM_RANGE."""
     temps, reduced = cse
-    program = _Program(parameters)
+    program = _Program(parameters, norms)
     later = [*[rhs for _, rhs in temps], *reduced]
     for k, (lhs, rhs) in enumerate(temps):
         program.assign_temp(lhs, rhs, sum(x.count(lhs) for x in later[k + 1:]))
@@ -352,10 +407,109 @@ def _check_functions(model: Model) -> None:
                                    f"right-hand sides may use real numbers, + - * / ** and {names}")
 
 
+#: sums of squares of the state for which the norm is evaluated as written: well inside the
+#: float range, so that products of a few such factors neither under- nor overflow
+NORM_RANGE = (1e-100, 1e100)
+
+
+@dataclass(frozen=True)
+class _Norm:
+    """A norm sqrt(s1**2 + ... + sm**2) of state symbols found in a model."""
+
+    square: sp.Add  # s1**2 + ... + sm**2
+    states: tuple[sp.Symbol, ...]
+    temp: sp.Symbol  # the temp the plain program computes the sum of squares into
+    scale: sp.Symbol  # |s|, from hypot
+    units: tuple[sp.Symbol, ...]  # s_i / |s|
+
+
+def _norms(exprs: Sequence[sp.Expr], states: Sequence[sp.Symbol]) -> list[_Norm]:
+    """The disjoint groups of state symbols whose Euclidean norm (a half-integer power of their
+    sum of squares) appears in ``exprs``, in the order of the state."""
+    index = {s: i for i, s in enumerate(states)}
+    squares = set()
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if node.is_Pow and node.exp.is_Rational and node.exp.q == 2 and node.base.is_Add:
+                terms = node.base.args
+                bases = [a.base for a in terms if a.is_Pow and a.exp == 2 and a.base in index]
+                if len(bases) == len(terms) >= 2:
+                    squares.add((tuple(sorted(index[b] for b in bases)), node.base))
+    out: list[_Norm] = []
+    taken: set[int] = set()
+    for group, square in sorted(squares, key=lambda x: x[0]):
+        if taken & set(group):
+            continue  # overlapping groups: the first one only
+        taken |= set(group)
+        g = len(out)
+        out.append(_Norm(square, tuple(states[i] for i in group), sp.Symbol(f"_n{g}", positive=True),
+                         sp.Symbol(f"_s{g}", positive=True),
+                         tuple(sp.Symbol(f"_u{g}_{i}", real=True) for i in range(len(group)))))
+    return out
+
+
+def _scaled(exprs: Sequence[sp.Expr], norms: Sequence[_Norm]) -> list[sp.Expr]:
+    """``exprs`` with each normed group written s = |s| u and |s| taken out of every sum
+    (factor_terms), so that no power of |s| is formed that the result does not have."""
+    if not norms:
+        return list(exprs)
+    sub = {}
+    for nm in norms:
+        sub[nm.square] = nm.scale ** 2  # |u| = 1: the sum of squares is |s|**2 exactly
+        sub.update({s: nm.scale * u for s, u in zip(nm.states, nm.units)})
+    return [sp.factor_terms(sp.sympify(e).xreplace(sub)) for e in exprs]
+
+
+def _scale_lines(norms: Sequence[_Norm], printer: NumPyPrinter) -> list[tuple[str, str]]:
+    """|s| by nested hypot (scaled: no square is formed) and the unit vector u = s/|s|."""
+    lines = []
+    for nm in norms:
+        names = [printer.doprint(s) for s in nm.states]
+        norm = names[0]
+        for name in names[1:]:
+            norm = f"numpy.hypot({norm}, {name})"
+        lines.append((str(nm.scale), norm))
+        lines += [(str(u), f"{name}/{nm.scale}") for u, name in zip(nm.units, names)]
+    return lines
+
+
+def _docstring(doc: str) -> str:
+    """``doc`` safe inside a triple-quoted string: it can never end it."""
+    doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return doc[:-1] + '\\"' if doc.endswith('"') else doc
+
+
+#: the header's last line; the body sha256 covers everything after it
+_BODY_LINE = re.compile(rb"\A(?:#[^\n]*\n){2}# Body sha256: ([0-9a-f]{64})\n")
+_PLACEHOLDER = "@BODY-SHA256@"
+
+
+def verify_body(source: bytes) -> str | None:
+    """Why a generated module's body does not match its header (a one-line reason), or None
+    when it does."""
+    head = _BODY_LINE.match(source)
+    if head is None:
+        return "it has no `# Body sha256:` header line (not written by this version of symmag codegen)"
+    if hashlib.sha256(source[head.end():]).hexdigest() != head.group(1).decode():
+        return "it was edited by hand (its body no longer matches the sha256 in its header)"
+    return None
+
+
+def _seal(source: str) -> str:
+    """Fill in the body sha256 of a rendered module."""
+    head = source.index(_PLACEHOLDER)
+    body_start = source.index("\n", head) + 1
+    body = hashlib.sha256(source[body_start:].encode()).hexdigest()
+    return source[:head] + body + source[head + len(_PLACEHOLDER):]
+
+
 def _render(model: Model, command: str, template: str) -> str:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     _check_functions(model)
+    if "\n" in command or "\r" in command or "`" in command:
+        raise SymmagInputError(f"the command named in the header must be one line without backticks: "
+                               f"{command!r:.60}")
 
     state_ids = _identifiers(model.state)
     param_ids = _identifiers(model.parameters)
@@ -366,32 +520,51 @@ def _render(model: Model, command: str, template: str) -> str:
     rename.update({p: sp.Symbol(n, real=True) for p, n in zip(model.parameters, param_ids)})
     rhs = [sp.sympify(e).xreplace(rename) for e in model.rhs]
     states = [rename[s] for s in model.state]
-    rhs_cse = _cse(rhs, "_c")  # one elimination, printed three ways: single system, kernel, in place
-    rhs_temps, rhs_exprs = _printed(rhs_cse)
+    norms = _norms(rhs, states)
+    # the sums of squares become the first temps, so that the programs can test their range
+    # before any work that depends on them
+    temps, reduced = _cse([e.xreplace({nm.square: nm.temp for nm in norms}) for e in rhs], "_c")
+    rhs_cse = ([(nm.temp, nm.square) for nm in norms] + temps, reduced)
+    rhs_temps, rhs_exprs = _printed(rhs_cse)  # one elimination, printed three ways
     kernel_temps, kernel_exprs = _printed(rhs_cse, _KernelPrinter())
-    program = _inplace_program(rhs_cse, [rename[p] for p in model.parameters])
+    program = _inplace_program(rhs_cse, [rename[p] for p in model.parameters], [nm.temp for nm in norms])
+    scaled_cse = _cse(_scaled(rhs, norms), "_d")  # the rhs where a norm is out of NORM_RANGE
+    scaled_temps, scaled_exprs = _printed(scaled_cse)
+    kernel_scaled_temps, kernel_scaled_exprs = _printed(scaled_cse, _KernelPrinter())
     jac = sp.Matrix(rhs).jacobian(states)
     entries = [(i, j) for i in range(len(states)) for j in range(len(states)) if jac[i, j] != 0]
-    jac_temps, jac_exprs = _printed(_cse([jac[i, j] for i, j in entries], "_j"))
+    # the Jacobian always in the scaled form: it is called far less often than rhs
+    jac_temps, jac_exprs = _printed(_cse(_scaled([jac[i, j] for i, j in entries], norms), "_j"))
+    n_norms = len(norms)
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True)
-    return env.get_template(template).render(
+    source = env.get_template(template).render(
         command=command, symmag_version=_version(), sympy_version=sp.__version__,
-        digest=digest(model), doc=model.doc or f"dy/dt for {model.name}.", n=len(states),
+        digest=digest(model), body_digest=_PLACEHOLDER,
+        doc=_docstring(model.doc or f"dy/dt for {model.name}."), n=len(states),
         state_names=repr(tuple(s.name for s in model.state)),
         parameter_names=repr(tuple(p.name for p in model.parameters)),
         arglist=lambda before, after: ", ".join([*before, *param_ids, *after]),
         ptuple="".join(f"{n}, " for n in param_ids).rstrip(" "), parameter_args=param_ids,
         state_args=list(zip(state_ids, range(len(states)))),
-        rhs_temps=rhs_temps, rhs_exprs=list(enumerate(rhs_exprs)),
+        rhs_temps=rhs_temps[n_norms:], rhs_exprs=list(enumerate(rhs_exprs)),
+        norm_temps=rhs_temps[:n_norms], kernel_norm_temps=kernel_temps[:n_norms],
+        norm_range=NORM_RANGE,
+        ok_scalar=" and ".join(f"_LO <= {nm.temp} <= _HI" for nm in norms),
+        kernel_bad=" + ".join(f"(({nm.temp} < _LO) | ({nm.temp} > _HI) | ({nm.temp} != {nm.temp}))"
+                              for nm in norms),
+        scale_lines=_scale_lines(norms, _printer()),
+        scaled_temps=scaled_temps, scaled_exprs=list(enumerate(scaled_exprs)),
+        kernel_scaled_temps=kernel_scaled_temps, kernel_scaled_exprs=list(enumerate(kernel_scaled_exprs)),
         jac_temps=jac_temps, jac_exprs=[(i, j, e) for (i, j), e in zip(entries, jac_exprs)],
         jac_pattern=repr(tuple(entries)),
-        kernel_args=", ".join([*(f"{n}_a" for n in (*state_ids, *param_ids)),
+        kernel_args=", ".join([*(f"_a_{n}" for n in (*state_ids, *param_ids)),
                                *(f"_r{i}" for i in range(len(states)))]),
-        kernel_temps=kernel_temps, kernel_exprs=list(enumerate(kernel_exprs)),
+        kernel_temps=kernel_temps[n_norms:], kernel_exprs=list(enumerate(kernel_exprs)),
         hoisted=program.hoisted, body=program.body, n_buffers=program.n_buffers,
         chunked=", ".join([*param_ids, *(name for name, _ in program.hoisted)]),
     )
+    return _seal(source)
 
 
 def _version() -> str:
@@ -405,18 +578,33 @@ BACKENDS = {"numpy": ("{name}.py", render_numpy), "numba": ("{name}_numba.py", r
 
 def generate(models: Sequence[Model], outdir: Path | str, backends: Sequence[str] = ("numpy",),
              command: str = "symmag codegen") -> list[Path]:
-    """Write one module per model and backend into ``outdir``; returns the paths written.
+    """Write one module per model and backend into ``outdir`` as one generation: everything
+    is rendered first, then written into a staging copy of the folder that is swapped in
+    atomically (symmag.atomic.generation) -- a crash leaves the previous complete set, and a
+    concurrent reader never sees a partial file.  Returns the paths written.
     Files are named ``MODEL.py`` (numpy) and ``MODEL_numba.py``."""
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = []
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown:
+        raise SymmagInputError(f"unknown backend(s) {', '.join(map(str, unknown))}; "
+                               f"use {', '.join(BACKENDS)}")
+    sources: dict[str, str] = {}
     for model in models:
         for backend in backends:
             pattern, render = BACKENDS[backend]
-            path = outdir / pattern.format(name=model.name)
-            path.write_text(render(model, command_for(command, model, backend)))
-            paths.append(path)
-    return paths
+            name = pattern.format(name=model.name)
+            if name in sources:
+                raise SymmagInputError(f"two models would write {name}")
+            sources[name] = render(model, command_for(command, model, backend))
+    if outdir.exists() and not outdir.is_dir():
+        raise SymmagInputError(f"output {outdir} exists and is not a folder")
+    try:
+        with atomic.generation(outdir) as staging:
+            for name, text in sources.items():
+                atomic.write_text(staging / name, text)
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write {outdir}: {exc.strerror or exc}") from exc
+    return [outdir / name for name in sources]
 
 
 def command_for(command: str, model: Model, backend: str) -> str:

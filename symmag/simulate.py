@@ -4,13 +4,22 @@
 system (n,) or an ensemble (n, K); every parameter is a scalar, an array of shape (K,),
 or a callable of t (a field H(t), evaluated anew at each call).  Implicit methods get the
 generated Jacobian: block-sparse for an ensemble.
+
+Every request is checked before anything is allocated or integrated
+(:func:`validate_request`, which the CLI calls too): finite numbers, an increasing time span,
+tolerances in range, a memory bound (``MAX_BYTES``) and a span the integration can cover
+(``MAX_TIME_SCALES``); during the integration a budget of right-hand-side evaluations (and
+optionally of seconds) stops it with "step budget exhausted".  :func:`load_model` executes
+the module it loads (trusted code) and refuses one whose body was edited by hand.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
+import math
+import numbers
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +28,22 @@ from types import ModuleType
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from . import atomic
 from .errors import SymmagInputError
 
+METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 IMPLICIT = {"BDF", "Radau", "LSODA"}
+#: largest memory a request may need (the stored solution and the solver's work arrays)
+MAX_BYTES = 2 * 2**30
+#: float64 state-sized arrays a solver keeps besides the stored points (DOP853's stages,
+#: BDF's differences and Jacobian blocks), used to estimate a request's memory
+_SOLVER_ARRAYS = 40
+#: right-hand-side evaluations after which an integration stops ("step budget exhausted")
+MAX_EVALUATIONS = 2_000_000
+#: longest span, in units of the model's time scale at y0 (|y0| / |dy/dt|), that is integrated
+MAX_TIME_SCALES = 1e9
+#: the default number of stored points
+POINTS = 201
 
 
 @dataclass(frozen=True)
@@ -33,19 +55,60 @@ class Simulation:
     message: str
 
 
-def load_model(name_or_path: str | Path, folder: str | Path = "generated/rhs") -> ModuleType:
-    """A generated module, by model name (looked up in ``folder``) or by file path."""
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text[:limit]}"
+
+
+def load_model(name_or_path: str | Path, folder: str | Path = "generated/rhs", *,
+               allow_edited: bool = False) -> ModuleType:
+    """A generated module, by model name (looked up in ``folder``) or by file path.
+
+    The file is executed as Python: load only trusted modules.  One whose body does not
+    match the sha256 in its header (edited by hand, or not written by ``symmag codegen``) is
+    refused, or with ``allow_edited`` loaded after a warning on stderr."""
     path = Path(name_or_path)
     if path.suffix != ".py":
-        path = Path(folder) / f"{name_or_path}.py"
-    if not path.is_file():
+        name = str(name_or_path)
+        if not name.isidentifier():
+            raise SymmagInputError(f"{name!r} is neither a model name nor a path to a .py file")
+        path = Path(folder) / f"{name}.py"
+        if not path.is_file():
+            known = sorted(p.stem for p in Path(folder).glob("*.py")) if Path(folder).is_dir() else []
+            where = (f"known in {folder}: {', '.join(known)}" if known
+                     else f"{folder} holds no generated modules")
+            raise SymmagInputError(f"no generated model {name!r} ({where}); run `symmag codegen` "
+                                   "to write them")
+    elif not path.is_file():
         raise SymmagInputError(f"no generated module {path}; run `symmag codegen` first")
-    spec = importlib.util.spec_from_file_location(f"symmag_generated_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        raise SymmagInputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    from .codegen import verify_body
+
+    problem = verify_body(source)
+    if problem is not None:
+        if not allow_edited:
+            raise SymmagInputError(f"{path}: {problem}; regenerate it with `symmag codegen` "
+                                   "(or allow it explicitly)")
+        print(f"symmag: warning: {path}: {problem}; loading it anyway", file=sys.stderr)
+    # execute the bytes just verified (not the file again, which may have changed since), and
+    # write no bytecode cache into the generated folder
+    module = ModuleType(f"symmag_generated_{path.stem}")
+    module.__file__ = str(path)
+    try:
+        exec(compile(source, str(path), "exec"), module.__dict__)
+    except (Exception, SystemExit) as exc:  # trusted code, but its failure is the user's input
+        raise SymmagInputError(f"{path} cannot be loaded: {_one_line(exc)}") from exc
     for attr in ("STATE", "PARAMETERS", "rhs", "jacobian"):
         if not hasattr(module, attr):
             raise SymmagInputError(f"{path} is not a symmag right-hand-side module (no {attr})")
+    if not (isinstance(module.STATE, tuple) and module.STATE and isinstance(module.PARAMETERS, tuple)
+            and all(isinstance(x, str) for x in (*module.STATE, *module.PARAMETERS))
+            and callable(module.rhs) and callable(module.jacobian)):
+        raise SymmagInputError(f"{path} is not a symmag right-hand-side module (STATE, PARAMETERS "
+                               "must be tuples of names, rhs and jacobian functions)")
     return module
 
 
@@ -56,31 +119,189 @@ def _parameters(module: ModuleType, params: Sequence | Mapping) -> list:
         missing = [n for n in names if n not in params]
         if unknown or missing:
             raise SymmagInputError(f"parameters must be {', '.join(names)}; unknown: "
-                                   f"{', '.join(sorted(unknown)) or '-'}, "
+                                   f"{', '.join(sorted(map(str, unknown))) or '-'}, "
                                    f"missing: {', '.join(missing) or '-'}")
         return [params[n] for n in names]
+    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
+        raise SymmagInputError(f"parameters must be a mapping or a sequence of {len(names)} values "
+                               f"({', '.join(names)}), got {type(params).__name__}")
     if len(params) != len(names):
         raise SymmagInputError(f"expected {len(names)} parameters ({', '.join(names)}), got {len(params)}")
     return list(params)
 
 
+def _real_array(what: str, value) -> np.ndarray:
+    """``value`` as a float array of finite real numbers, or one clear error."""
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nesting
+        raise SymmagInputError(f"{what} must be real numbers: {_one_line(exc)}") from exc
+    if array.dtype.kind not in "biuf":
+        raise SymmagInputError(f"{what} must be real numbers, got {array.dtype} values")
+    array = array.astype(float)
+    if not np.all(np.isfinite(array)):
+        raise SymmagInputError(f"{what} must be finite (no nan or inf)")
+    return array
+
+
+def _positive_int(what: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise SymmagInputError(f"{what} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _tolerance(what: str, value, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and low <= value < high):
+        raise SymmagInputError(f"{what} must be a finite number in [{low:g}, {high:g}), got {value!r}")
+
+
+def _check_values(module: ModuleType, values: list, k: int | None) -> list:
+    """Each parameter finite: a number, an array of shape (K,), or a callable (checked later)."""
+    checked = []
+    for name, v in zip(module.PARAMETERS, values):
+        if callable(v):
+            checked.append(v)
+            continue
+        array = _real_array(f"parameter {name}", v)
+        if not (array.ndim == 0 or (array.ndim == 1 and k is not None and array.shape[0] == k)):
+            shape = "a number" if k is None else f"a number or an array of shape ({k},)"
+            raise SymmagInputError(f"parameter {name} must be {shape}; got shape {array.shape}")
+        checked.append(array if array.ndim else float(array))
+    return checked
+
+
+def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping | None = None, *,
+                     t_eval=None, points: int | None = None, ensemble: int = 1,
+                     method: str = "DOP853", rtol: float = 1e-9, atol: float = 1e-12,
+                     max_bytes: int = MAX_BYTES) -> None:
+    """Refuse, with one clear SymmagInputError, a request :func:`simulate` cannot answer
+    right -- before anything is allocated: y0 of the wrong shape or not finite, a time span
+    not finite or not increasing, t_eval outside it, ``points``/``ensemble`` not a whole
+    number >= 1, an unknown method, tolerances out of range (rtol in [100 eps, 1), atol
+    > 0), parameters not finite, or a request needing more than ``max_bytes`` of memory.
+
+    ``ensemble`` K copies of a single y0 (n,) and ``points`` stored times are what the CLI
+    will allocate; call this before it does."""
+    n = len(module.STATE)
+    y0 = _real_array("y0", y0)
+    if y0.ndim not in (1, 2) or y0.shape[0] != n or (y0.ndim == 2 and y0.shape[1] == 0):
+        raise SymmagInputError(f"y0 must have shape ({n},) or ({n}, K) with K >= 1; got {y0.shape}")
+    ensemble = _positive_int("ensemble", ensemble)
+    if ensemble > 1 and y0.ndim != 1:
+        raise SymmagInputError("ensemble copies a single y0 of shape (n,); y0 is already an ensemble")
+    if method not in METHODS:
+        raise SymmagInputError(f"unknown method {method!r}; use {', '.join(METHODS)}")
+    _tolerance("rtol", rtol, 100 * np.finfo(float).eps, 1.0)
+    if np.ndim(atol) == 0:
+        _tolerance("atol", atol, 0.0, math.inf)
+        if atol == 0:
+            raise SymmagInputError("atol must be positive, got 0")
+    else:
+        a = _real_array("atol", atol)
+        if a.shape != (y0.size * ensemble,) or not np.all(a > 0):
+            raise SymmagInputError(f"atol must be a positive number or {y0.size * ensemble} positive numbers")
+    try:
+        t0, t1 = (float(t) for t in t_span)
+    except (TypeError, ValueError) as exc:
+        raise SymmagInputError(f"t_span must be two numbers (t0, t_end), got {t_span!r:.60}") from exc
+    if not (math.isfinite(t0) and math.isfinite(t1) and math.isfinite(t1 - t0)):
+        raise SymmagInputError(f"t_span must be finite, got ({t0}, {t1})")
+    if not t1 > t0:
+        raise SymmagInputError(f"t_span must increase: t_end = {t1} is not after t0 = {t0}")
+    systems = (y0.shape[1] if y0.ndim == 2 else 1) * ensemble
+    if t_eval is not None:
+        times = _real_array("t_eval", t_eval)
+        if times.ndim != 1 or times.size == 0:
+            raise SymmagInputError("t_eval must be a non-empty sequence of times")
+        if times.min() < t0 or times.max() > t1 or np.any(np.diff(times) < 0):
+            raise SymmagInputError(f"t_eval must be increasing times in t_span [{t0}, {t1}]")
+        stored = times.size
+    else:
+        stored = POINTS if points is None else _positive_int("points", points)
+    need = 8 * n * systems * (stored + _SOLVER_ARRAYS)
+    if need > max_bytes:
+        raise SymmagInputError(f"{systems} system(s) x {stored} points need about {need / 2**30:.3g} GiB, "
+                               f"more than the bound of {max_bytes / 2**30:.3g} GiB; fewer systems or points")
+    if params is not None:
+        _check_values(module, _parameters(module, params), systems if systems > 1 else None)
+
+
+class _Budget(Exception):
+    """Raised inside solve_ivp's callbacks when the evaluation or time budget is spent."""
+
+
+def _probe(module: ModuleType, rhs, t0: float, y: np.ndarray) -> np.ndarray:
+    """dy/dt at the start: the model must answer, with the state's shape, in finite numbers."""
+    try:
+        with np.errstate(all="ignore"):  # a non-finite answer is reported below, in one line
+            f = np.asarray(rhs(t0, y), dtype=float)
+    except (Exception, SystemExit) as exc:
+        raise SymmagInputError(f"the model's rhs fails at the initial state: {_one_line(exc)}") from exc
+    if f.shape != y.shape:
+        raise SymmagInputError(f"the model's rhs returns shape {f.shape} for a state of shape {y.shape}")
+    if not np.all(np.isfinite(f)):
+        finite = np.isfinite(f.reshape(len(module.STATE), -1)).all(axis=1)
+        bad = ", ".join(module.STATE[i] for i in np.flatnonzero(~finite))
+        raise SymmagInputError(f"dy/dt is not finite at the initial state (in {bad}): the model is "
+                               "undefined there (e.g. M = 0) or the numbers are too large")
+    return f
+
+
 def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequence | Mapping, *,
              t_eval=None, method: str = "DOP853", rtol: float = 1e-9, atol: float = 1e-12,
-             progress: bool = False) -> Simulation:
-    """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span."""
+             progress: bool = False, max_evaluations: int = MAX_EVALUATIONS,
+             max_seconds: float | None = None, max_bytes: int = MAX_BYTES) -> Simulation:
+    """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span.
+
+    The request is checked first (:func:`validate_request`); bad input is one
+    SymmagInputError.  When ``max_evaluations`` right-hand-side evaluations (or
+    ``max_seconds`` of wall time) are spent the integration stops and the result has
+    ``success=False`` and a message starting "step budget exhausted"."""
+    validate_request(module, y0, t_span, params, t_eval=t_eval, method=method, rtol=rtol, atol=atol,
+                     max_bytes=max_bytes)
+    max_evaluations = _positive_int("max_evaluations", max_evaluations)
+    if max_seconds is not None:
+        _tolerance("max_seconds", max_seconds, 0.0, math.inf)
     y0 = np.asarray(y0, dtype=float)
-    n = len(module.STATE)
-    if y0.shape[0] != n or y0.ndim not in (1, 2):
-        raise SymmagInputError(f"y0 must have shape ({n},) or ({n}, K); got {y0.shape}")
     shape = y0.shape
-    values = _parameters(module, params)
+    k = shape[1] if y0.ndim == 2 else None
+    values = _check_values(module, _parameters(module, params), k)
     dynamic = [callable(v) for v in values]
+    t0, t1 = map(float, t_span)
 
     def at(t):
         return [v(t) if d else v for v, d in zip(values, dynamic)]
 
+    try:  # a callable parameter's value at t0 is checked too
+        _check_values(module, at(t0), k)
+    except SymmagInputError as exc:
+        raise SymmagInputError(f"at t0 = {t0}: {exc}") from None
+    except Exception as exc:
+        raise SymmagInputError(f"a parameter function fails at t0 = {t0}: {_one_line(exc)}") from exc
+
+    evaluations = 0
+    started = time.monotonic()
+
+    def spend() -> None:
+        nonlocal evaluations
+        evaluations += 1
+        if evaluations > max_evaluations:
+            raise _Budget(f"{max_evaluations} right-hand-side evaluations (max_evaluations)")
+        if max_seconds is not None and time.monotonic() - started > max_seconds:
+            raise _Budget(f"{max_seconds:g} s (max_seconds)")
+
     def rhs(t, y):
+        spend()
         return module.rhs(t, y.reshape(shape), *at(t)).ravel()
+
+    f0 = _probe(module, lambda t, y: module.rhs(t, y, *at(t)), t0, y0)
+    scale = np.abs(y0).max()
+    rate = np.abs(f0).max() / scale if scale > 0 else 0.0
+    if rate * (t1 - t0) > MAX_TIME_SCALES:
+        raise SymmagInputError(f"t_span covers {rate * (t1 - t0):.3g} time scales of the model at y0 "
+                               f"(|y0|/|dy/dt| = {1 / rate:.3g}), more than {MAX_TIME_SCALES:.0g}: the "
+                               "integration would not finish; shorten it")
 
     options = {}
     if method in IMPLICIT:
@@ -89,26 +310,40 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
         else:
             options["jac"] = lambda t, y: module.jacobian(t, y, *at(t))
 
-    t0, t1 = map(float, t_span)
     if t_eval is None:
-        t_eval = np.linspace(t0, t1, 201)
+        t_eval = np.linspace(t0, t1, POINTS)
     t_eval = np.asarray(t_eval, dtype=float)
     chunks = np.linspace(t0, t1, 21) if progress else np.array([t0, t1])
     ts, ys = [], []
     y = y0.ravel()
     message, success = "", True
+    reached = t0
     for a, b in itertools.pairwise(chunks):
         last = b == chunks[-1]
         keep = t_eval[(t_eval >= a) & ((t_eval <= b) if last else (t_eval < b))]
-        sol = solve_ivp(rhs, (a, b), y, method=method, t_eval=np.unique(np.append(keep, b)),
-                        rtol=rtol, atol=atol, **options)
+        try:
+            # floating-point trouble shows in the solver's verdict and in the check below, in
+            # one line, rather than as a warning per operation
+            with np.errstate(all="ignore"):
+                sol = solve_ivp(rhs, (a, b), y, method=method, t_eval=np.unique(np.append(keep, b)),
+                                rtol=rtol, atol=atol, **options)
+        except _Budget as exc:
+            success, message = False, (f"step budget exhausted: {exc} spent before t = {b:g} "
+                                       f"(reached t = {reached:g} of {t1:g})")
+            break
+        except Exception as exc:  # the model's code or the solver's linear algebra
+            raise SymmagInputError(f"integration failed between t = {a:g} and {b:g}: "
+                                   f"{_one_line(exc)}") from exc
         success, message = sol.success, sol.message
-        if not sol.success:
+        if success and not np.all(np.isfinite(sol.y)):
+            success, message = False, f"the solution is not finite by t = {b:g} (it overflowed)"
+        if not success:
             break
         mask = np.isin(sol.t, keep)
         ts.append(sol.t[mask])
         ys.append(sol.y[:, mask])
         y = sol.y[:, -1]
+        reached = b
         if progress:  # a chunked run reports how far it got
             print(f"\rsimulating: {100 * (b - t0) / (t1 - t0):5.1f} %", end="", file=sys.stderr,
                   flush=True)
@@ -120,7 +355,7 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, float]:
-    """NAME=NUMBER pairs from the command line (numbers only; nothing is evaluated)."""
+    """NAME=NUMBER pairs from the command line (finite numbers only; nothing is evaluated)."""
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
@@ -129,26 +364,37 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
         if name.strip() in out:
             raise SymmagInputError(f"{name.strip()} is given twice")
         try:
-            out[name.strip()] = float(value)
+            number = float(value)
         except ValueError as exc:
             raise SymmagInputError(f"not a number for {name.strip()}: {value!r}") from exc
+        if not math.isfinite(number):
+            raise SymmagInputError(f"{name.strip()} must be a finite number, got {value.strip()}")
+        out[name.strip()] = number
     return out
 
 
 def save(sim: Simulation, path: str | Path) -> Path:
-    """Write a simulation as .npz (t, y, state) or .csv (t, then one column per state/system)."""
+    """Write a simulation as .npz (t, y, state) or .csv (t, then one column per state/system),
+    atomically: a temporary file beside ``path`` moved into place when complete."""
     path = Path(path)
-    if path.suffix == ".npz":
-        np.savez(path, t=sim.t, y=sim.y, state=np.array(sim.state))
-    elif path.suffix == ".csv":
-        flat = sim.y.reshape(-1, sim.t.size)
-        if sim.y.ndim == 2:
-            header = ["t", *sim.state]
-        else:
-            header = ["t", *(f"{s}[{k}]" for s in sim.state for k in range(sim.y.shape[1]))]
-        np.savetxt(path, np.column_stack([sim.t, flat.T]), delimiter=",", header=",".join(header),
-                   comments="")
-    else:
+    if path.suffix not in (".npz", ".csv"):
         raise SymmagInputError(f"output must end in .npz or .csv, got {path.name}")
+    if path.is_dir():
+        raise SymmagInputError(f"output {path} is a folder")
+    if not path.parent.is_dir():
+        raise SymmagInputError(f"cannot write {path}: folder {path.parent} does not exist")
+    try:
+        with atomic.replacing(path) as tmp:
+            if path.suffix == ".npz":
+                np.savez(tmp, t=sim.t, y=sim.y, state=np.array(sim.state))
+            else:
+                flat = sim.y.reshape(-1, sim.t.size)
+                if sim.y.ndim == 2:
+                    header = ["t", *sim.state]
+                else:
+                    header = ["t", *(f"{s}[{k}]" for s in sim.state for k in range(sim.y.shape[1]))]
+                np.savetxt(tmp, np.column_stack([sim.t, flat.T]), delimiter=",", header=",".join(header),
+                           comments="")
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path
-

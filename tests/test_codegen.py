@@ -271,6 +271,14 @@ def test_numba_backend_agrees_with_numpy(models, modules, name, tmp_path):
             assert np.linalg.norm(a - b) <= 1e-12 * np.linalg.norm(a)
         out = np.empty_like(y)
         assert fast.rhs(0, y, *params, out=out) is out and np.array_equal(out, fast.rhs(0, y, *params))
+    if name.startswith("llg"):  # extreme norms (rescaled in both backends) beside ordinary ones
+        y = rng.normal(size=(n, 9))
+        y[:, 3] *= 1e200
+        y[:, 5] *= 1e-300
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            a = mod.rhs(0, y, *params)
+            for rhs in (fast.rhs, fast.rhs_parallel):
+                assert np.all(np.isfinite(a)) and np.allclose(rhs(0, y, *params), a, rtol=1e-12, atol=0)
 
 
 def test_gilbert_model_with_a_field_of_the_users(llg, tmp_path):
@@ -335,3 +343,68 @@ def test_spin_spin_modules_are_the_closure_systems(modules, name, kind):
     f = sp.lambdify([state], [sp.sympify(system[k]).xreplace(sub).xreplace(frozen) for k in state])
     assert [names[k] for k in state] == list(mod.STATE)
     assert np.allclose(mod.rhs(0, y, *values.values()), np.array(f(y), dtype=float), rtol=1e-12, atol=1e-12)
+
+
+def _names(source: str) -> set[str]:
+    """Every identifier a module binds or reads (names, arguments, functions), attributes aside."""
+    import ast
+
+    out = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        elif isinstance(node, ast.alias):
+            out.add((node.asname or node.name).split(".")[0])
+    return out
+
+
+def test_every_name_the_templates_use_is_reserved(models):
+    """A state or parameter can only clash with a name of the generated code if that name is
+    missing from codegen._RESERVED (or does not start with "_"): every name the rendered
+    modules use, other than the model's own, is one of those."""
+    from symmag.codegen import _RESERVED, _identifiers
+
+    for model in (models["llg_rsi"], models["spin_spin_cumulant2"]):
+        own = set(_identifiers(model.state)) | set(_identifiers(model.parameters))
+        for render in (render_numpy, render_numba):
+            stray = {n for n in _names(render(model)) - own if not n.startswith("_") and n not in _RESERVED}
+            assert not stray, f"{render.__name__} uses names not in _RESERVED: {sorted(stray)}"
+
+
+def test_header_carries_the_body_sha256(llg, tmp_path):
+    from symmag.codegen import verify_body
+
+    source = (ROOT / "generated" / "rhs" / "llg_rsi.py").read_bytes()
+    assert source.splitlines()[2].startswith(b"# Body sha256: ") and verify_body(source) is None
+    assert "edited by hand" in verify_body(source.replace(b"CHUNK = 8192", b"CHUNK = 8193"))
+    assert "edited by hand" in verify_body(source + b"\n")
+    assert "no `# Body sha256:`" in verify_body(b"import os\n" + source)
+
+
+def test_hand_edited_module_is_refused_at_load(tmp_path):
+    from symmag.simulate import load_model
+
+    path = tmp_path / "llg_rsi.py"
+    source = (ROOT / "generated" / "rhs" / "llg_rsi.py").read_text()
+    path.write_text(source.replace("alpha0**2 + 1", "alpha0**2 + 2"))
+    with pytest.raises(SymmagInputError, match=r"llg_rsi\.py: it was edited by hand.*symmag codegen"):
+        load_model(path)
+
+
+def test_generate_writes_one_generation(tmp_path):
+    """generate() writes every file at once (a staging folder swapped in): files it does not
+    rewrite are kept, no staging folder is left behind."""
+    from symmag.codegen import generate, verify_body
+
+    x = sp.Symbol("x", real=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "other.txt").write_text("kept")
+    paths = generate([Model("one", (x,), (), (-x,)), Model("two", (x,), (), (x,))], tmp_path / "out")
+    assert [p.name for p in paths] == ["one.py", "two.py"]
+    assert all(verify_body(p.read_bytes()) is None for p in paths)
+    assert (tmp_path / "out" / "other.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -70,3 +70,28 @@ def test_cli_writes_npz_and_csv(tmp_path, capsys):
         assert main([*base, *bad]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("symmag: error:")
+
+
+def test_bad_requests_are_refused_before_integrating(llg):
+    params = {"gamma_abs": 1.5, "alpha0": 0.2, "Hx": 0.0, "Hy": 0.0, "Hz": 1.0}
+    for kwargs, match in [({"t_span": (0, -1)}, "increase"), ({"rtol": float("inf")}, "rtol"),
+                          ({"params": {**params, "Hz": float("nan")}}, "finite"),
+                          ({"y0": [0.0, 0.0, 0.0], "method": "BDF"}, "not finite")]:
+        call = {"y0": [0.3, 0.1, 0.9], "t_span": (0, 1), "params": params, **kwargs}
+        with pytest.raises(SymmagInputError, match=match):
+            simulate(llg, call.pop("y0"), call.pop("t_span"), call.pop("params"), **call)
+
+
+def test_step_budget_and_memory_bound(llg):
+    from symmag.simulate import validate_request
+
+    params = (1.0, 0.3, 0.1, 0.0, 1.0)
+    sim = simulate(llg, [0.3, 0.1, 0.9], (0, 1e3), params, max_evaluations=100)
+    assert not sim.success and sim.message.startswith("step budget exhausted")
+    with pytest.raises(SymmagInputError, match="GiB"):
+        validate_request(llg, [0.3, 0.1, 0.9], (0, 1), ensemble=10**9)
+
+
+def test_unknown_model_lists_the_known_ones():
+    with pytest.raises(SymmagInputError, match=r"known in .*llg_rsi, llg_rsi_extra"):
+        load_model("llg", FOLDER)
