@@ -21,6 +21,8 @@ from .derivation import GATE_FAILURES, METHODS, STATUSES, gate, summarize
 from .errors import SymmagInputError
 from .runner import STEP_TIMEOUT, discover, run_records
 
+MAX_EVALUATIONS = 2_000_000  # symmag.simulate.MAX_EVALUATIONS (not imported: it pulls in NumPy)
+
 __all__ = ["build_parser", "discover", "main", "run_records"]
 
 CHECK_HELP = """\
@@ -104,39 +106,35 @@ def cmd_codegen(args) -> int:
     if unknown:
         raise SymmagInputError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(models))}")
     _folder(args.output)
-    for name in names:
-        for path in generate([models[name]()], args.output, backends):
-            print(path)
+    # one generation: every model's modules are swapped into the folder together
+    for path in generate([models[name]() for name in names], args.output, backends):
+        print(path)
     return 0
 
 
 def cmd_simulate(args) -> int:
     import numpy as np
 
-    from .simulate import load_model, parse_assignments, save, simulate
+    from .simulate import load_model, parse_assignments, save, simulate, validate_request
 
-    module = load_model(args.model, args.folder)
+    module = load_model(args.model, args.folder, allow_edited=args.allow_edited)
     try:
         y0 = np.array([float(v) for v in args.y0.split(",")])
     except ValueError as exc:
         raise SymmagInputError(f"--y0 takes comma-separated numbers, got {args.y0!r}") from exc
-    if not np.all(np.isfinite(y0)):
-        raise SymmagInputError("--y0 must be finite")
-    if not (np.isfinite(args.t_end) and args.t_end > 0):
-        raise SymmagInputError(f"--t-end must be a finite positive time, got {args.t_end}")
-    for name, value in (("--points", args.points), ("--ensemble", args.ensemble)):
-        if value < 1:
-            raise SymmagInputError(f"{name} must be at least 1, got {value}")
-    if not (args.rtol > 0 and args.atol > 0):
-        raise SymmagInputError("--rtol and --atol must be positive")
-    if args.method not in ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"):
-        raise SymmagInputError(f"unknown --method {args.method!r}; use RK45, RK23, DOP853, Radau, BDF "
-                               "or LSODA")
+    params = parse_assignments(args.param)
+    # before anything is allocated: finite numbers, an increasing span, tolerances, memory
+    validate_request(module, y0, (0.0, args.t_end), params, points=args.points, ensemble=args.ensemble,
+                     method=args.method, rtol=args.rtol, atol=args.atol)
+    if not (math.isfinite(args.max_evaluations) and args.max_evaluations >= 1):
+        raise SymmagInputError(f"--max-evaluations must be at least 1, got {args.max_evaluations}")
+    if args.max_seconds is not None and not (math.isfinite(args.max_seconds) and args.max_seconds > 0):
+        raise SymmagInputError(f"--max-seconds must be a positive number, got {args.max_seconds}")
     if args.ensemble > 1:
         y0 = np.tile(y0[:, None], (1, args.ensemble))
-    params = parse_assignments(args.param)
     sim = simulate(module, y0, (0.0, args.t_end), params, t_eval=np.linspace(0.0, args.t_end, args.points),
-                   method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress)
+                   method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress,
+                   max_evaluations=args.max_evaluations, max_seconds=args.max_seconds)
     if not sim.success:
         raise SymmagInputError(f"integration failed: {sim.message}")
     try:
@@ -324,7 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=cmd_codegen)
     m = sub.add_parser("simulate", help="integrate a generated model with SciPy",
                        description="Integrate a module written by `symmag codegen` from t = 0 to "
-                       "--t-end and write .npz or .csv. Numbers only on the command line.")
+                       "--t-end and write .npz or .csv. Numbers only on the command line. MODEL (or "
+                       "any .py in --folder) is executed as Python: give only trusted modules; a "
+                       "module edited by hand is refused unless --allow-edited.")
     m.add_argument("model", help="model name (in --folder) or path to a generated module")
     m.add_argument("--y0", required=True, help="initial state, comma-separated")
     m.add_argument("--param", action="append", default=[], metavar="NAME=NUMBER")
@@ -336,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--atol", type=float, default=1e-12)
     m.add_argument("--folder", default="generated/rhs")
     m.add_argument("--progress", action="store_true", help="report progress on stderr")
+    m.add_argument("--allow-edited", action="store_true",
+                   help="load a generated module whose body no longer matches its header (warns)")
+    m.add_argument("--max-evaluations", type=int, default=MAX_EVALUATIONS, metavar="N",
+                   help=f"stop after N right-hand-side evaluations (default {MAX_EVALUATIONS:,})")
+    m.add_argument("--max-seconds", type=float, default=None, metavar="S", help="stop after S s of wall time")
     m.add_argument("-o", "--output", default="simulation.npz")
     m.set_defaults(func=cmd_simulate)
     rep = sub.add_parser("report", help="LaTeX (and PDF) report of the checked derivation",
@@ -372,7 +377,10 @@ def build_parser() -> argparse.ArgumentParser:
         "reduce",
         help="canonical form of an operator polynomial",
         description="Parse EXPRESSION with a restricted grammar (no eval): M0x, Sy[i], "
-        "numbers, I, hbar, gamma, N, the names in --symbols, + - * / **, [A, B], {A, B}.",
+        "numbers, I, hbar, gamma, N, the names in --symbols, + - * / **, [A, B], {A, B}. "
+        "Bounded (symmag.parsing.MAX_*): input length, nesting, digits, powers and 2 s of CPU; "
+        "--symbols refuses the grammar's own names (gamma, hbar, I, N, M0x, ...). An expression "
+        "that starts with '-' goes after '--': symmag reduce -- '-M0x'.",
     )
     r.add_argument("expression")
     r.add_argument("--symbols", help="comma-separated c-number names, e.g. 'lam,alpha'")

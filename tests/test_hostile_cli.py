@@ -191,3 +191,36 @@ def test_good_module_still_passes(tmp_path):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
     assert main(["check", str(path)]) == 0
+
+
+def test_cli_budget_default_is_the_library_one():
+    import symmag.cli as cli
+    import symmag.simulate as simulate
+
+    assert cli.MAX_EVALUATIONS == simulate.MAX_EVALUATIONS
+
+
+SIMULATE = [
+    ["--t-end", "1e308"], ["--t-end", "nan"], ["--t-end", "-1"], ["--t-end", "0"],
+    ["--param", "gamma_abs=nan"], ["--param", "Hz=inf"], ["--y0", "1e308,0,0"], ["--y0", "nan,0,1"],
+    ["--y0", "1,2"], ["--rtol", "inf"], ["--rtol", "0"], ["--atol", "-1"], ["--ensemble", "0"],
+    ["--ensemble", "100000000000"], ["--points", "10000000000"], ["--method", "Euler"],
+    ["--max-evaluations", "0"], ["--max-seconds", "nan"], ["--param", "nosuch=1"], ["--param", "Hz"],
+]
+
+
+@pytest.mark.parametrize("extra", SIMULATE, ids=[" ".join(a) for a in SIMULATE])
+def test_bad_simulate_input_is_one_line(extra, tmp_path, capsys):
+    base = {"--y0": "0.3,0.1,0.9", "--t-end": "5"}
+    args = ["simulate", "llg_rsi", "--folder", str(ROOT / "generated" / "rhs"), "-o", str(tmp_path / "r.npz"),
+            "--param", "gamma_abs=1.76", "--param", "alpha0=0.1", "--param", "Hx=0", "--param", "Hy=0"]
+    if not any(e.startswith("Hz") for e in extra):
+        args += ["--param", "Hz=1"]
+    for flag, value in base.items():
+        if flag not in extra:
+            args += [flag, value]
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(args + extra))
+    assert exc.value.code == 2
+    _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "r.npz").exists()
