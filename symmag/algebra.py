@@ -35,18 +35,174 @@ symbols), but no canonical reordering of spin products (``normal_order`` is for
 bosons and fermions), no product expansion of AntiCommutator, no sums over
 symbolic sites, and its ``simplify``/``.equals`` are unreliable on
 noncommutative expressions (SymPy #10892, #18178).
+
+Limits: every product and reduction is bounded (:data:`MAX_DEGREE`, :data:`MAX_TERMS`,
+:data:`MAX_PRODUCT_WORK`, :data:`MAX_REDUCTION_WORK`, :data:`MAX_POWER_SECONDS`), and a
+caller may bound a whole computation in CPU time with :class:`work_budget`; exceeding any
+is a :class:`~symmag.errors.SymmagInputError` naming the constant.  Coefficients are
+sympified strictly (:func:`strict_sympify`): a string is refused, never evaluated.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 
 import sympy as sp
 
 from .conventions import AXES, N, gamma, hbar
+from .errors import SymmagInputError
+
+# -- limits -----------------------------------------------------------------------------
+# Bounds that make a runaway input stop with a clear SymmagInputError naming the constant
+# instead of hanging.  Each is far above what the derivations and tests use (measured over
+# the test suite: degree <= 8, 4634 terms, 4.6e4 units of product work, words of 8
+# letters).  They bound each step; a whole computation (one `symmag reduce`) is bounded
+# in time by a :class:`work_budget`.
+
+#: Largest degree of an operator monomial (letters of one word).  M0x**64 is instant;
+#: reordering a disordered word is bounded by MAX_REDUCTION_WORK.
+MAX_DEGREE = 64
+#: Largest work of one reduction to PBW order (:func:`pbw`), in terms combined: about
+#: 1.5e5 a second; a reversed word of degree 27 takes 1.5e5.  Reductions are cached, so
+#: only fresh work counts.
+MAX_REDUCTION_WORK = 150_000
+#: Longest time of one power ``op ** n`` with n >= 3, in seconds: its products are bounded
+#: one by one above, but not the whole chain.  (Single products get no time limit: a valid
+#: product of nested site sums can take seconds on a loaded machine.)
+MAX_POWER_SECONDS = 30.0
+#: Largest number of terms (monomials) of one operator; checked as a product accumulates.
+MAX_TERMS = 20_000
+#: Largest work of one product: pairs of terms times the coefficient terms multiplied and
+#: the monomials each pair of monomials gives, plus the site assignments of per-site
+#: products (counted before the work).  The tests use at most 5e4; a unit costs 5-200 us
+#: depending on the coefficients.
+MAX_PRODUCT_WORK = 200_000
+
+
+def _check_degree(degree: int) -> None:
+    if degree > MAX_DEGREE:
+        raise SymmagInputError(
+            f"an operator monomial of degree {degree} exceeds the limit "
+            f"symmag.algebra.MAX_DEGREE = {MAX_DEGREE}")
+
+
+class _Budget:
+    """A budget of CPU seconds shared by every product and reduction while it is active.
+    CPU time of this process, not wall time: other load on the machine does not spend it."""
+
+    __slots__ = ("deadline", "name", "seconds")
+
+    def __init__(self, seconds: float, name: str):
+        self.seconds, self.name = seconds, name
+        self.deadline = time.process_time() + seconds
+
+
+_BUDGET: list[_Budget] = []  # the active budgets, innermost last
+_REDUCTION_LEFT: list[int] = []  # the budget of the outermost reduction in progress
+
+
+def _check_clock() -> None:
+    now = time.process_time()
+    for b in _BUDGET:
+        if now > b.deadline:
+            raise SymmagInputError(
+                f"the computation takes longer than the limit {b.name} = {b.seconds:g} s "
+                "of CPU time (the input is too large to reduce)")
+
+
+def _charge_reduction(units: int) -> None:
+    left = _REDUCTION_LEFT[0] = _REDUCTION_LEFT[0] - units
+    if left < 0:
+        raise SymmagInputError(
+            "reordering an operator word needs more work than the limit "
+            f"symmag.algebra.MAX_REDUCTION_WORK = {MAX_REDUCTION_WORK}")
+    if _BUDGET and left % 128 < units:  # the clock about every 128 units: it is a system call
+        _check_clock()
+
+
+@contextmanager
+def reduction_budget() -> Iterator[None]:
+    """Every reduction to PBW order inside shares one :data:`MAX_REDUCTION_WORK` (unless
+    an outer one is active), so a computation of many reductions is bounded as a whole."""
+    if _REDUCTION_LEFT:
+        yield
+        return
+    _REDUCTION_LEFT.append(MAX_REDUCTION_WORK)
+    try:
+        yield
+    finally:
+        _REDUCTION_LEFT.clear()
+
+
+class work_budget:
+    """``with work_budget(seconds, name):`` every operator product and reduction inside
+    stops with :class:`SymmagInputError` once ``seconds`` of CPU time have been spent,
+    citing ``name`` (the constant that set it).  The per-product limits are
+    deterministic; this one, for a whole computation such as one parse, is the only one
+    that depends on the machine's speed."""
+
+    def __init__(self, seconds: float, name: str):
+        self.seconds, self.name = seconds, name
+
+    def __enter__(self) -> _Budget:
+        budget = _Budget(self.seconds, self.name)
+        _BUDGET.append(budget)
+        return budget
+
+    def __exit__(self, *exc) -> None:
+        _BUDGET.pop()
+
+
+def _size(c: sp.Expr) -> int:
+    """Number of terms of an expanded coefficient."""
+    return len(c.args) if c.is_Add else 1
+
+
+def _check_work(work: int) -> None:
+    """Refuse a product whose work exceeds :data:`MAX_PRODUCT_WORK`, or an active budget's time."""
+    if work > MAX_PRODUCT_WORK:
+        raise SymmagInputError(
+            f"an operator product needs {work} or more units of work, more than the limit "
+            f"symmag.algebra.MAX_PRODUCT_WORK = {MAX_PRODUCT_WORK}")
+    if _BUDGET:
+        _check_clock()
+
+
+def _refuse_strings(x) -> None:
+    """Raise if ``x`` (nested dicts, lists, tuples, sets) holds a string."""
+    if isinstance(x, str):
+        strict_sympify(x)
+    elif isinstance(x, dict):
+        for kv in x.items():
+            _refuse_strings(kv)
+    elif isinstance(x, (list, tuple, set, frozenset)):
+        for v in x:
+            _refuse_strings(v)
+
+
+def _too_many_terms(n: int) -> None:
+    raise SymmagInputError(
+        f"an operator with {n} or more terms exceeds the limit "
+        f"symmag.algebra.MAX_TERMS = {MAX_TERMS}")
+
+
+def strict_sympify(x) -> sp.Basic:
+    """``sympify(x, strict=True)``: SymPy objects and numbers only, never a string
+    (non-strict ``sympify`` would evaluate it as Python)."""
+    if isinstance(x, str):
+        raise SymmagInputError(
+            f"a string is not accepted as a SymPy expression (it would be evaluated as "
+            f"Python): {x[:40]!r}; build it with sympy.Symbol or parse_operator")
+    try:
+        return sp.sympify(x, strict=True)
+    except sp.SympifyError:
+        raise SymmagInputError(f"not a SymPy expression or number: {type(x).__name__}") from None
 
 Word = tuple[int, ...]
 Key = tuple
@@ -79,22 +235,56 @@ def pbw(word: Word) -> tuple[tuple[Word, int, int], ...]:
     Returns ``((w, k, c), ...)`` meaning ``word = sum c * u**k * w`` with every
     ``w`` sorted and ``u`` the unit of the structure constants.  Integer
     coefficients keep the rewrite free of SymPy arithmetic (about 3x faster
-    than carrying symbols, DESIGN-NOTES.md).
+    than carrying symbols, DESIGN-NOTES.md).  The word is multiplied out one
+    letter at a time from the left (:func:`_times_letter`), so the work is
+    polynomial in the degree; swapping the first out-of-order pair instead
+    visits exponentially many words (a reversed word of degree 27 took 17 s).
+    Raises :class:`SymmagInputError` beyond :data:`MAX_DEGREE` letters.
     """
-    for p in range(len(word) - 1):
-        if word[p] > word[p + 1]:
-            break
-    else:
+    _check_degree(len(word))
+    if all(word[p] <= word[p + 1] for p in range(len(word) - 1)):
         return ((word, 0, 1),)
-    b, a = word[p], word[p + 1]
-    pre, post = word[:p], word[p + 2 :]
+    if _REDUCTION_LEFT:
+        return _pbw_fold(word)
+    _REDUCTION_LEFT.append(MAX_REDUCTION_WORK)
+    try:
+        return _pbw_fold(word)
+    finally:
+        _REDUCTION_LEFT.clear()
+
+
+def _pbw_fold(word: Word) -> tuple[tuple[Word, int, int], ...]:
     out: dict[tuple[Word, int], int] = defaultdict(int)
-    for w, k, c in pbw(pre + (a, b) + post):
-        out[(w, k)] += c
-    # X^b X^a = X^a X^b + [X^b, X^a],  [X^b, X^a] = u eps^{bac} X^c
+    for w, k, c in pbw(word[:-1]):
+        part = _times_letter(w, word[-1])
+        _charge_reduction(len(part))
+        for w2, k2, c2 in part:
+            out[(w2, k + k2)] += c * c2
+    return tuple((w, k, c) for (w, k), c in sorted(out.items()) if c)
+
+
+@cache
+def _times_letter(word: Word, a: int) -> tuple[tuple[Word, int, int], ...]:
+    """PBW form of (sorted ``word``) * X^a, as in :func:`pbw`.
+
+    With b the last letter of ``word`` and b > a:  head X^b X^a = (head X^a) X^b
+    + u eps^{bac} head X^c.  Every recursive call has a lower degree (the
+    leading term of head X^a has no letter above b), so the depth is at most
+    twice the degree."""
+    if not word or word[-1] <= a:
+        return ((word + (a,), 0, 1),)
+    head, b = word[:-1], word[-1]
+    out: dict[tuple[Word, int], int] = defaultdict(int)
+    for w, k, c in _times_letter(head, a):
+        part = _times_letter(w, b)
+        _charge_reduction(len(part))
+        for w2, k2, c2 in part:
+            out[(w2, k + k2)] += c * c2
     c_ax = 3 - a - b
     e = levi_civita(b, a, c_ax)
-    for w, k, c in pbw(pre + (c_ax,) + post):
+    part = _times_letter(head, c_ax)
+    _charge_reduction(len(part))
+    for w, k, c in part:
         out[(w, k + 1)] += e * c
     return tuple((w, k, c) for (w, k), c in sorted(out.items()) if c)
 
@@ -166,13 +356,14 @@ class Op:
 
     @classmethod
     def scalar(cls, c) -> Op:
-        return cls({IDENTITY: sp.sympify(c)})
+        """The c-number ``c`` (a SymPy expression or a number; strings are refused)."""
+        return cls({IDENTITY: c})
 
     @staticmethod
     def coerce(x) -> Op:
         if isinstance(x, Op):
             return x
-        x = sp.sympify(x, strict=True)
+        x = strict_sympify(x)
         if not x.is_commutative:
             raise TypeError(
                 f"{x} is a noncommutative SymPy expression; convert it with "
@@ -201,34 +392,63 @@ class Op:
         return Op.coerce(other) - self
 
     def __mul__(self, other) -> Op:
+        """The product in canonical form; refused with :class:`SymmagInputError` beyond
+        :data:`MAX_DEGREE`, :data:`MAX_TERMS` or :data:`MAX_PRODUCT_WORK` (or the time of
+        an active :class:`work_budget`), counted as the product goes."""
         if not isinstance(other, Op):
-            other = sp.sympify(other, strict=True)
+            other = strict_sympify(other)
             if other.is_commutative:
+                if _BUDGET or _size(other) > 1:
+                    _check_work(sum(_size(c) for c in self.terms.values()) * _size(other))
                 return Op._from_canonical({k: _product(c, other) for k, c in self.terms.items()})
             other = Op.coerce(other)
+        _check_degree(self.degree() + other.degree())
+        work = 0
         acc: dict[Key, list] = defaultdict(list)
         for k1, c1 in self.terms.items():
+            s1 = _size(c1)
             for k2, c2 in other.terms.items():
+                keys = mul_keys(k1, k2)
+                work += s1 * _size(c2) * len(keys)
+                if work > MAX_PRODUCT_WORK:
+                    _check_work(work)
                 c12 = _product(c1, c2)
-                for k, c in mul_keys(k1, k2):
+                for k, c in keys:
                     acc[k].append(_product(c12, c))
+            if len(acc) > MAX_TERMS:
+                _too_many_terms(len(acc))
+            if _BUDGET:
+                _check_clock()
         return Op._from_canonical({k: sp.Add(*cs) for k, cs in acc.items()})
 
     def __rmul__(self, other) -> Op:
         return Op.coerce(other) * self
 
     def __truediv__(self, other) -> Op:
-        other = sp.sympify(other, strict=True)
+        other = strict_sympify(other)
         if not other.is_commutative:
             raise TypeError("division by an operator is not polynomial")
+        if other == 0:
+            raise SymmagInputError("division of an operator by zero")
         return self * (1 / other)
 
     def __pow__(self, n: int) -> Op:
-        if not isinstance(n, int) or n < 0:
+        """Repeated product; the exponent is at most :data:`MAX_DEGREE`."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise TypeError(f"operator powers must be non-negative integers, got {n!r}")
+        if n > MAX_DEGREE:
+            raise SymmagInputError(
+                f"the exponent {n} exceeds the limit symmag.algebra.MAX_DEGREE = {MAX_DEGREE}")
+        if n:
+            _check_degree(self.degree() * n)
         out = Op.scalar(1)
-        for _ in range(n):
-            out = out * self
+        if n <= 2:
+            for _ in range(n):
+                out = out * self
+            return out
+        with work_budget(MAX_POWER_SECONDS, "symmag.algebra.MAX_POWER_SECONDS"):
+            for _ in range(n):
+                out = out * self
         return out
 
     # -- comparison -----------------------------------------------------
@@ -240,7 +460,7 @@ class Op:
         if not isinstance(other, Op):
             try:
                 other = Op.coerce(other)
-            except (TypeError, sp.SympifyError):
+            except (TypeError, sp.SympifyError, SymmagInputError):
                 return NotImplemented
         return not (self - other).terms
 
@@ -285,10 +505,12 @@ class Op:
 
     def diff(self, *symbols) -> Op:
         """Derivative of the c-number coefficients (explicit dependence only)."""
+        symbols = tuple(strict_sympify(x) for x in symbols)
         return self.map_coefficients(lambda c: sp.diff(c, *symbols))
 
     def subs(self, *args, **kwargs) -> Op:
-        """Substitute into the c-number coefficients."""
+        """Substitute into the c-number coefficients (no strings: SymPy would parse them)."""
+        _refuse_strings(args)
         return self.map_coefficients(lambda c: c.subs(*args, **kwargs))
 
     def xreplace(self, rule: dict) -> Op:
@@ -322,6 +544,19 @@ class Op:
         return f"${self.latex()}$"
 
 
+def op_sum(ops: Iterable[Op]) -> Op:
+    """The sum of many operators in one pass: the same canonical form as adding them one
+    by one, without re-adding the growing coefficients each time (quadratic in the number
+    of terms: 2000 distinct names took a minute)."""
+    acc: dict[Key, list] = defaultdict(list)
+    for n, op in enumerate(ops):
+        for k, c in Op.coerce(op).terms.items():
+            acc[k].append(c)
+        if _BUDGET and n % 64 == 0:
+            _check_clock()
+    return Op._from_canonical({k: sp.Add(*cs) for k, cs in acc.items()})
+
+
 def _site_terms(terms: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
     """The terms with every collective monomial written through the sites (6)."""
     acc: dict[Key, list] = defaultdict(list)
@@ -339,7 +574,7 @@ def _canonical_terms(terms: dict[Key, sp.Expr]) -> dict[Key, sp.Expr]:
         terms = _site_terms(terms)  # one canonical form: a sum with per-site terms is all per-site
     out = {}
     for k, c in terms.items():
-        c = _normalise(sp.sympify(c))
+        c = _normalise(strict_sympify(c))
         if c != 0:
             out[k] = c
     return out
@@ -412,6 +647,11 @@ def _injective_choices(n: int, targets: list) -> Iterable[tuple]:
     yield from rec(0, frozenset())
 
 
+def _n_injective(n: int, m: int) -> int:
+    """The number of items :func:`_injective_choices` yields for n slots and m targets."""
+    return sum(math.comb(n, k) * math.perm(m, k) for k in range(min(n, m) + 1))
+
+
 def _site_product(k1: Key, k2: Key) -> tuple[tuple[Key, sp.Expr], ...]:
     free1, bound1 = dict(k1[1]), k1[2]
     free2, bound2 = dict(k2[1]), k2[2]
@@ -419,6 +659,8 @@ def _site_product(k1: Key, k2: Key) -> tuple[tuple[Key, sp.Expr], ...]:
     only2 = [s for s in free2 if s not in free1]
     acc: dict[Key, int | sp.Expr] = defaultdict(int)
     a_targets = [("f", s) for s in only2] + [("b", j) for j in range(len(bound2))]
+    # the assignments of summed sites to other sites, bounded before they are listed
+    _check_work(_n_injective(len(bound1), len(a_targets)) * _n_injective(len(bound2), len(only1)))
     for a_choice in _injective_choices(len(bound1), a_targets):
         taken_b = {t[1] for t in a_choice if t is not None and t[0] == "b"}
         free_b = [j for j in range(len(bound2)) if j not in taken_b]
@@ -452,6 +694,7 @@ def _reduce_sites(free: dict, bound: list[Word]) -> Iterable[tuple[Key, int, int
     """PBW-reduce every site word; yields (key, power of unit, integer coeff)."""
     names = list(free)
     expansions = [pbw(free[s]) for s in names] + [pbw(w) for w in bound]
+    _check_work(math.prod(len(e) for e in expansions))
     for combo in itertools.product(*expansions):
         power = sum(k for _, k, _ in combo)
         c = 1

@@ -24,6 +24,13 @@ are dropped smallest weight first while the dropped total stays ≤ ``weight_cut
 sectors go when all their states do; the total is reported (``neglected_weight``), and the kept
 part is not renormalized: for a fixed H, |⟨A⟩ - ⟨A⟩_kept| ≤ neglected_weight · ‖A‖.  Weights are
 computed in logarithms (d_J overflows a float beyond N ≈ 1030).
+
+Limits, checked before anything is allocated or integrated (each error names its constant):
+:data:`MAX_SITES` spins, :data:`MAX_ELEMENTS` complex numbers in any one array the state or the
+banded Hamiltonian needs, words of at most :data:`MAX_WORD_DEGREE` letters, :data:`MAX_TIMES`
+output times, tolerances rtol ≥ :data:`MIN_RTOL` and atol > 0, and at most ``max_steps``
+integrator steps (default :data:`MAX_STEPS`).  A Hamiltonian callback that raises or returns
+something else than a polynomial is one :class:`SymmagInputError` naming the time.
 """
 
 from __future__ import annotations
@@ -48,6 +55,38 @@ Hamiltonian = Callable[[float, np.ndarray], Polynomial]
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 
+#: Most spins: the sectors alone are N/2 arrays, the thermal state's weights (N/2)² numbers.
+MAX_SITES = 100_000
+#: Most complex numbers in one array (the kept states, the stacked words of the Hamiltonian):
+#: 2e7 complex numbers are 320 MB.
+MAX_ELEMENTS = 20_000_000
+#: Longest word of a polynomial in M̂₀: its coefficient tensor has 3ⁿ entries.
+MAX_WORD_DEGREE = 12
+#: Most output times (the moments stored: 12 numbers a time with second moments).
+MAX_TIMES = 1_000_000
+#: Smallest relative tolerance: below 100 machine epsilons DOP853 silently raises it.
+MIN_RTOL = 100 * float(np.finfo(float).eps)
+#: Default step budget of :func:`evolve_collective`: the tests need at most about 110 steps
+#: (1280 right-hand sides); a step of 3 spins costs about 6 ms, so 5000 steps are 30 s.
+MAX_STEPS = 5_000
+
+
+def _elements(n: int, what: str) -> None:
+    if n > MAX_ELEMENTS:
+        raise SymmagInputError(
+            f"{what} needs {n:.3g} complex numbers, more than the limit "
+            f"symmag.collective.MAX_ELEMENTS = {MAX_ELEMENTS:.3g}")
+
+
+def _tolerances(rtol, atol) -> tuple[float, float]:
+    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
+    if not MIN_RTOL <= rtol < 1:
+        raise SymmagInputError(
+            f"rtol must be in [symmag.collective.MIN_RTOL = {MIN_RTOL:.3g}, 1), got {rtol!r}")
+    if not atol > 0:
+        raise SymmagInputError(f"atol must be positive, got {atol!r}")
+    return rtol, atol
+
 
 def _real(value, name: str) -> float:
     """A finite real number (not bool), else one clear error."""
@@ -67,9 +106,14 @@ def _vector3(value, name: str) -> np.ndarray:
 
 
 def _word(key) -> tuple[int, ...]:
+    if isinstance(key, (str, tuple)) and len(key) > MAX_WORD_DEGREE:
+        raise SymmagInputError(
+            f"a word of {len(key)} letters exceeds the limit symmag.collective.MAX_WORD_DEGREE = "
+            f"{MAX_WORD_DEGREE}")
     if isinstance(key, str) and all(ch in _AXES for ch in key):
         return tuple(_AXES[ch] for ch in key)
-    if isinstance(key, tuple) and all(isinstance(a, numbers.Integral) and 0 <= a <= 2 for a in key):
+    if isinstance(key, tuple) and all(isinstance(a, numbers.Integral) and not isinstance(a, bool)
+                                      and 0 <= a <= 2 for a in key):
         return tuple(int(a) for a in key)
     raise SymmagInputError(f"a word is a string over 'xyz' or a tuple of axes 0-2, got {key!r}")
 
@@ -101,6 +145,9 @@ class CollectiveSystem:
         n = self.n_sites
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise SymmagInputError(f"n_sites must be a positive integer, got {n!r}")
+        if n > MAX_SITES:
+            raise SymmagInputError(
+                f"n_sites = {n} exceeds the limit symmag.collective.MAX_SITES = {MAX_SITES}")
         hbar, gamma, volume = (_real(getattr(self, k), k) for k in ("hbar", "gamma", "volume"))
         if hbar <= 0 or volume <= 0 or gamma == 0:
             raise SymmagInputError("hbar and volume must be positive and gamma nonzero")
@@ -235,6 +282,8 @@ def thermal_state(system: CollectiveSystem, r0: Sequence[float], beta: float,
     if not isinstance(system, CollectiveSystem):
         raise SymmagInputError(f"system must be a CollectiveSystem, got {type(system).__name__}")
     r0, beta, cutoff = _vector3(r0, "r0"), _real(beta, "beta"), _cutoff(weight_cutoff)
+    half = system.n_sites // 2
+    _elements((half + 1) * (system.n_sites + 1 - half), "the thermal state's weights")
     r = float(np.linalg.norm(r0))
     b = beta * system.hbar * r
     n = system.n_sites
@@ -242,6 +291,7 @@ def thermal_state(system: CollectiveSystem, r0: Sequence[float], beta: float,
     ms = [j - np.arange(_dim(j)) for j in system.sectors]  # +J ... -J
     log_w = [ld - b * m - log_z for ld, m in zip(system.log_multiplicities, ms)]
     keep, neglected = _keep(log_w, cutoff)
+    _elements(sum(len(m) * int(kp.sum()) for m, kp in zip(ms, keep)), "the kept states")
     nx, ny, nz = r0 / r if r > 0 else (0.0, 0.0, 1.0)  # no field: any basis diagonalizes ρ_J
     s, phi = math.hypot(nx, ny), math.atan2(ny, nx)
     blocks = []
@@ -341,6 +391,7 @@ class _Banded:
     def stack(self, n: int) -> np.ndarray:
         """(3ⁿ, 2n+1, rows): diagonals -n..n of every word of degree n, built once."""
         if n not in self.stacks:
+            _elements(3**n * (2 * n + 1) * self.size, f"the words of degree {n} of the Hamiltonian")
             out = np.zeros((3**n, 2 * n + 1, self.size), dtype=complex)
             for i, w in enumerate(itertools.product(range(3), repeat=n)):
                 mat = self.m[w[0]]
@@ -356,7 +407,8 @@ class _Banded:
 def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: Sequence[float], *,
                       frame: Sequence[float] | None = None, second_moments: bool = False,
                       observables: Mapping[str, Polynomial] | None = None,
-                      rtol: float = 1e-10, atol: float = 1e-12) -> CollectiveResult:
+                      rtol: float = 1e-10, atol: float = 1e-12,
+                      max_steps: int = MAX_STEPS) -> CollectiveResult:
     """M(t) (and G^{ab}(t) with ``second_moments``) from the Liouville-von Neumann equation (1),
     iħ dρ/dt = [H(t, M), ρ] with M = ⟨M̂₀⟩/V of the current state, at the times ``t_eval``.
 
@@ -368,7 +420,9 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
     dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps.
     ``observables`` maps names to polynomials in M̂₀ (the Hamiltonian's format, e.g.
     {"xyz": 1} for M̂₀ˣM̂₀ʸM̂₀ᶻ); their averages ⟨P⟩/V come back in ``result.observables``
-    (real part for Hermitian P), so correlations of any order are available on request."""
+    (real part for Hermitian P), so correlations of any order are available on request.
+    More than ``max_steps`` integrator steps, or an integrator failure, is a
+    :class:`SymmagInputError` (the tolerances or the Hamiltonian ask too much)."""
     if not isinstance(state, CollectiveState):
         raise SymmagInputError(f"state must be a CollectiveState, got {type(state).__name__}")
     if not callable(hamiltonian):
@@ -379,7 +433,15 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
         raise SymmagInputError("t_eval must be a sequence of real times") from None
     if t.ndim != 1 or t.size < 1 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
         raise SymmagInputError(f"t_eval must be 1-d, increasing and finite, got shape {t.shape}")
-    rtol, atol = _real(rtol, "rtol"), _real(atol, "atol")
+    if t.size > MAX_TIMES:
+        raise SymmagInputError(
+            f"{t.size} output times exceed the limit symmag.collective.MAX_TIMES = {MAX_TIMES}")
+    rtol, atol = _tolerances(rtol, atol)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, numbers.Integral) or max_steps < 1:
+        raise SymmagInputError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if observables is not None and not isinstance(observables, Mapping):
+        raise SymmagInputError(
+            f"observables must be a mapping name -> polynomial, got {type(observables).__name__}")
     f = np.zeros(3) if frame is None else _vector3(frame, "frame")
     system, blocks = state.system, state.blocks
     hbar, vol = system.hbar, system.volume
@@ -410,9 +472,20 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
             out[k:] += hf[n - k, k:] * y[:-k]
         return out
 
+    def call(tt: float, m: np.ndarray):
+        """hamiltonian(t, M), its failures turned into one clear error."""
+        try:
+            poly = hamiltonian(tt, m)
+            return _tensors(poly)
+        except SymmagInputError as exc:
+            raise SymmagInputError(f"hamiltonian(t, M) at t = {tt:.6g}: {exc}") from None
+        except Exception as exc:  # a user callback: any failure is its own
+            raise SymmagInputError(
+                f"hamiltonian(t, M) raised {type(exc).__name__} at t = {tt:.6g}: {exc}") from exc
+
     def diagonals(tt: float, y: np.ndarray) -> np.ndarray:
         rot = _rotation(omega, tt - t[0])
-        tensors = _tensors(hamiltonian(tt, rot @ moments(y) / vol))
+        tensors = call(tt, rot @ moments(y) / vol)
         tensors.pop(0, None)  # c·1 is a global phase
         if frame is not None:  # H - H_f
             tensors[1] = tensors.get(1, np.zeros(3, dtype=complex)) - f
@@ -465,11 +538,17 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
     nfev = 0
     if t.size > 1:
         solver = DOP853(rhs, t[0], y0, t[-1], rtol=rtol, atol=atol)
-        i = 1
+        i, steps = 1, 0
         while i < t.size:
+            steps += 1
+            if steps > max_steps:
+                raise SymmagInputError(
+                    f"the integration needs more than max_steps = {max_steps} steps (reached t = "
+                    f"{solver.t:.6g} of {t[-1]:.6g}); loosen rtol/atol or raise max_steps")
             solver.step()
-            if solver.status == "failed":  # pragma: no cover - the solver says why
-                raise RuntimeError("DOP853 failed: step size too small")
+            if solver.status == "failed":
+                raise SymmagInputError(
+                    f"the integration failed at t = {solver.t:.6g}: DOP853 step size too small")
             if t[i] <= solver.t:  # the interpolant costs three more evaluations: only when needed
                 dense = solver.dense_output()
                 while i < t.size and t[i] <= solver.t:

@@ -13,6 +13,11 @@ c-number M (``field-derivative``) and dM_I/dt the explicit time derivative of
 the coefficients (chain rule through H_eff(t), M(t) and t).  gamma keeps its
 sign open here: (29) reads dM/dt = gamma M x H_eff + D, which is the printed
 -|gamma| M x H_eff + D for gamma = -|gamma|.
+
+Inputs are checked before the work: the interaction through
+:func:`~symmag.operators.to_op` (strings refused), the field as three c-numbers, the
+time as a symbol; the algebra's limits (``symmag.algebra.MAX_DEGREE``, ...) bound the
+rest, and D's averages stop at ``symmag.expectation.MAX_ORDERINGS``.
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ import sympy as sp
 from .algebra import M0_vector, Op, commutator, cross, dot, nonzero_terms
 from .conventions import gamma, hbar, t
 from .errors import SymmagInputError
-from .expectation import expectation
-from .fields import H_eff, magnetic_moment, total_time_derivative
+from .expectation import check_label, expectation
+from .fields import H_eff, check_field, check_time, magnetic_moment, total_time_derivative
 from .operators import to_op
 
 CONVENTIONS = ("gamma-sign-open", "field-derivative", "average-per-volume", "hbar-symbolic")
@@ -52,11 +57,11 @@ class DTerm:
     @cached_property
     def d(self) -> tuple[sp.Expr, sp.Expr, sp.Expr] | None:
         """D = <d_operator> in correlation symbols; None for per-site operators,
-        which have no named correlation symbols yet."""
-        try:
-            return tuple(expectation(x, self.label) for x in self.d_operator)  # type: ignore[return-value]
-        except SymmagInputError:
+        which have no named correlation symbols yet.  (Checked, not caught: a limit of
+        the expectation map must reach the caller, not become None.)"""
+        if any(x.has_sites() for x in self.d_operator):
             return None
+        return tuple(expectation(x, self.label) for x in self.d_operator)  # type: ignore[return-value]
 
 
 def zeeman_hamiltonian(field: Sequence[sp.Expr] = H_eff) -> Op:
@@ -75,6 +80,7 @@ def check_hermitian(op: Op, what: str = "interaction") -> None:
 
 def d_interaction(moment_interaction: Sequence, field: Sequence[sp.Expr] = H_eff) -> Vector:
     """D_I = (i/hbar)[H0, M_I] - gamma M_I x H_eff  (26), for a given M_I."""
+    field = check_field(field)
     h0 = zeeman_hamiltonian(field)
     m_i = [Op.coerce(x) for x in moment_interaction]
     precession = cross(m_i, field)
@@ -88,6 +94,7 @@ def dterm(interaction, field: Sequence[sp.Expr] = H_eff, time: sp.Symbol = t,
 
     Raises :class:`SymmagInputError` for an unknown operator, non-polynomial
     dependence on an operator, or a non-Hermitian interaction."""
+    field, time, label = check_field(field), check_time(time), check_label(label)
     lam_hi = to_op(interaction)
     check_hermitian(lam_hi)
     h0 = zeeman_hamiltonian(field)

@@ -4,7 +4,8 @@ The moment operator is M = -dH/dH_ext (4).  symmag takes the derivative with
 respect to the components of H_eff, under the convention (``field-derivative``
 in :mod:`symmag.conventions`) that dH_eff/dH_ext is the identity with the
 c-number magnetization M held fixed.  Coefficients may depend on H_eff through
-any SymPy expression (e.g. M x H_eff); operators enter polynomially.
+any SymPy expression (e.g. M x H_eff); operators enter polynomially.  Inputs are
+sympified strictly: a string is refused, never evaluated.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from .algebra import Op
+from .algebra import Op, strict_sympify
 from .conventions import AXES, t
+from .errors import SymmagInputError
 
 
 def vector_function(name: str, latex_name: str | None = None, of=t) -> tuple[sp.Expr, ...]:
@@ -35,7 +37,30 @@ M = vector_function("M")
 def functional_derivative(op, variables: Sequence[sp.Expr]) -> tuple[Op, ...]:
     """(d op / d v for v in variables), differentiating the c-number coefficients."""
     op = Op.coerce(op)
-    return tuple(op.diff(v) for v in variables)
+    return tuple(op.diff(v) for v in check_field(variables, "variables", length=None))
+
+
+def check_field(field, what: str = "field", length: int | None = 3) -> tuple[sp.Expr, ...]:
+    """A sequence of commutative SymPy expressions (``length`` of them), strictly sympified."""
+    try:
+        items = tuple(field) if not isinstance(field, (str, bytes)) else None
+    except TypeError:
+        items = None
+    if items is None:
+        raise SymmagInputError(
+            f"the {what} must be a sequence of SymPy expressions, got {type(field).__name__}")
+    out = tuple(strict_sympify(x) for x in items)
+    if length is not None and len(out) != length:
+        raise SymmagInputError(f"the {what} must have {length} components, got {len(out)}")
+    if not all(isinstance(x, sp.Expr) and x.is_commutative for x in out):
+        raise SymmagInputError(f"the {what} must be commutative SymPy expressions (c-numbers)")
+    return out
+
+
+def check_time(time) -> sp.Symbol:
+    if not isinstance(time, sp.Symbol):
+        raise SymmagInputError(f"the time must be a SymPy symbol, got {time!r}")
+    return time
 
 
 def magnetic_moment(hamiltonian, field: Sequence[sp.Expr] = H_eff) -> tuple[Op, Op, Op]:
@@ -47,8 +72,10 @@ def total_time_derivative(expr: sp.Expr, time: sp.Symbol = t) -> sp.Expr:
     """d expr/dt by the chain rule, treating every f(t) and its derivatives as
     independent variables first.  Gives the same result as ``sympy.diff`` but
     never builds ``Subs`` objects for functions of functions of t (e.g. a
-    coefficient h(H_eff(t), t)), which made ``diff`` slow."""
-    expr = sp.sympify(expr)
+    coefficient h(H_eff(t), t)), which made ``diff`` slow.  ``expr`` is sympified
+    strictly (a string is refused)."""
+    expr = strict_sympify(expr)
+    time = check_time(time)
     undef = expr.atoms(sp.core.function.AppliedUndef)
     if any(time in u.args and u.args != (time,) for u in undef):
         # h(f(t), t): sympy's Derivative(..., t) would mean the total derivative, so

@@ -58,7 +58,7 @@ class Spin(HermitianOperator):
     """S_i^a, the spin of site i (a SymPy symbol)."""
 
     def __new__(cls, axis, site):
-        site = sp.sympify(site, strict=True)
+        site = algebra.strict_sympify(site)  # a string is refused, never evaluated
         if not isinstance(site, sp.Symbol):
             raise SymmagInputError(f"a site must be a symbol, got {site}")
         return super().__new__(cls, _axis_symbol(axis), site)
@@ -108,11 +108,13 @@ def to_op(expr, bind: Mapping | None = None) -> Op:
     """
     if isinstance(expr, Op):
         return expr
+    expr = algebra.strict_sympify(expr)  # a string is refused, never evaluated
+    if bind is not None and not isinstance(bind, Mapping):
+        raise SymmagInputError(f"bind must be a mapping symbol -> operator, got {type(bind).__name__}")
     try:
-        expr = sp.sympify(expr, strict=True)
-    except sp.SympifyError as exc:
-        raise SymmagInputError(f"not a SymPy expression: {expr!r}") from exc
-    return _convert(expr, dict(bind or {}))
+        return _convert(expr, dict(bind or {}))
+    except RecursionError:  # an expression tree deeper than Python's stack
+        raise SymmagInputError("the expression is nested too deeply to convert") from None
 
 
 def _convert(e: sp.Basic, bind: dict) -> Op:
@@ -177,7 +179,10 @@ def parse_operator(text: str, symbols: dict[str, sp.Symbol] | None = None) -> Op
     ``hbar``, ``gamma``, ``N``), generators ``M0x`` ``M0y`` ``M0z`` and
     ``Sx[i]`` ``Sy[i]`` ``Sz[i]``, ``+ - * / **`` (integer exponents),
     parentheses, and ``[A, B]`` / ``{A, B}`` for (anti)commutators.  Anything
-    else is an error naming the offending token.
+    else is an error naming the offending token.  ``symbols`` maps names to
+    SymPy expressions (strings refused); a name the grammar already means
+    (``gamma``, ``I``, ``M0x``, ``pi``, ... : ``symmag.parsing.RESERVED``) is
+    refused.  Size, nesting and time are bounded (``symmag.parsing``'s limits).
     """
     from .parsing import parse
 
