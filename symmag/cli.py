@@ -22,6 +22,8 @@ from .errors import SymmagInputError
 from .runner import STEP_TIMEOUT, discover, run_records
 
 MAX_EVALUATIONS = 2_000_000  # symmag.simulate.MAX_EVALUATIONS (not imported: it pulls in NumPy)
+#: compare works in the full tensor-product space; beyond this a run takes minutes silently
+MAX_COMPARE_SPINS = 6
 
 __all__ = ["build_parser", "discover", "main", "run_records"]
 
@@ -218,8 +220,9 @@ def cmd_compare(args) -> int:
 
     from . import compare
 
-    if args.spins < 1 or args.spins > 8:
-        raise SymmagInputError(f"--spins must be between 1 and 8 (full tensor-product space), "
+    if args.spins < 1 or args.spins > MAX_COMPARE_SPINS:
+        raise SymmagInputError(f"--spins must be between 1 and {MAX_COMPARE_SPINS} (the full tensor-product "
+                               f"space has 4^N entries; N = {MAX_COMPARE_SPINS} takes about a minute), "
                                f"got {args.spins}")
     for flag, value in (("--lambda", args.lam), ("--hz", args.hz), ("--lambdabar46", args.lambdabar46),
                         ("--lambdabar49", args.lambdabar49)):
@@ -306,12 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "fresh process and report killed / survived / timed out. Exit 1 when a "
                         "survivor is not on the recorded list of equivalent mutants. PATHs are "
                         "imported and executed: trusted code only.")
-    try:  # TEMP until mutation.py lands
-        from . import mutation
+    from . import mutation  # argument definitions only: light to import
 
-        mutation.add_arguments(mu)
-    except ImportError:
-        pass
+    mutation.add_arguments(mu)
     mu.set_defaults(func=cmd_mutate)
     g = sub.add_parser("codegen", help="write numeric right-hand-side modules",
                        description="Render NumPy modules (STATE, PARAMETERS, rhs, jacobian) from the "
@@ -363,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp = sub.add_parser("compare", help="exact quantum dynamics against the derived equations",
                          description="Solve the Liouville-von Neumann equation for a few spins 1/2 "
                          "with the self-consistent Hamiltonian of the model and print the deviation "
-                         "of each derived equation's M(t) (generated modules in --folder).")
+                         "of each derived equation's M(t) (generated modules in --folder, executed "
+                         "as Python: trusted code).")
     cmp.add_argument("model", choices=("llg_rsi", "llg_rsi_extra", "spin_spin"))
     cmp.add_argument("--lambdabar46", type=float, default=0.2, help="llg_rsi_extra: extra field (46)")
     cmp.add_argument("--lambdabar49", type=float, default=0.1, help="llg_rsi_extra: extra torque (49)")

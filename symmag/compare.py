@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -178,5 +179,9 @@ def plot(comparison: Comparison, path) -> None:
     ax.set_ylabel(r"$\max_a |M^a - M^a_{\mathrm{exact}}| / |M(0)|$")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
-    fig.savefig(path, dpi=150, metadata={"Software": None} if str(path).endswith(".png") else None)
+    from .atomic import replacing
+
+    with replacing(path) as tmp:  # never a half-written plot in place of the old one
+        fig.savefig(tmp, dpi=150, format=Path(path).suffix.lstrip(".").lower() or None,
+                    metadata={"Software": None} if str(path).endswith(".png") else None)
     plt.close(fig)

@@ -143,7 +143,7 @@ USAGE = [
     ["report", "--step-timeout", "nan"],
     ["figures", "-o", "README.md"],
     ["compare", "spin_spin", "--spins", "0"],
-    ["compare", "spin_spin", "--spins", "9"],
+    ["compare", "spin_spin", "--spins", "7"],
     ["compare", "spin_spin", "--lambda", "nan"],
     ["compare", "spin_spin", "--lambda", "-1"],
     ["compare", "spin_spin", "--hz", "inf"],
