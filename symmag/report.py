@@ -113,8 +113,11 @@ def tex_text(s: str | None) -> str:
             out.append(r"$\times$")
         else:
             sup = m.group(2)
+            base = _TEXT_MATH[m.group(1)]
+            if sup is not None and "^" in base:  # lambdabar46^2: a power of a superscripted name
+                base = "{" + base + "}"
             sup = "" if sup is None else "^{" + sup.strip("{}") + "}"
-            out.append("$" + _TEXT_MATH[m.group(1)] + sup + "$")
+            out.append("$" + base + sup + "$")
         pos = m.end()
     out.append(_escape(s[pos:]))
     return "".join(out)
