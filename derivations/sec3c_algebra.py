@@ -4,27 +4,28 @@ The moment operators come from the package's own functional derivative
 (Sec. III A-B): M = M0 + M_I,d and M_I,n = kappa lambda (M/|M|)(M0 . M), with |M|
 written sqrt(M . M) so that every coefficient is exact.  Their commutators are
 computed in canonical form.  The closure condition is taken in the
-dimensionless variables lambda0 = lambda|M|, alpha0 = alpha|M| with (40).
-The sign of alpha0 is not restricted: both signs are checked.
+dimensionless variables lambda0 = lambda|M|, alpha0 = alpha|M| with (40) -- the removable
+assumption EQ40 of Sec. III B (key "eq39").  The sign of alpha0 is not restricted: both
+signs are checked, with a positive and a negative symbol.  The label kappa_+ is given to
+the root of (58) that vanishes as alpha0 -> 0 (kappa_- diverges there), a derived property.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import sympy as sp
 
 from symmag.algebra import commutator, dot, levi_civita
+from symmag.assumptions import cached as cache
 from symmag.conventions import gamma, hbar
 from symmag.derivation import Derivation, Derived, Equal, step
 from symmag.dimensions import E, H
 
 from . import printed
-from .printed import M_mag, _nc_vector, alpha, alpha0, kappa, lam
+from .printed import M_mag, _nc_vector, alpha, alpha0, kappa, lam, lam0
 from .sec3a_rsi import M as M_vec
 from .sec3a_rsi import rsi
 from .sec3b_general_field import DIMENSIONS as SEC3B_DIMENSIONS
-from .sec3b_general_field import _nondissipative, in_magnitude
+from .sec3b_general_field import EQ40, _nondissipative, in_magnitude
 
 DIMENSIONS = {**SEC3B_DIMENSIONS, "Mtot": E / H, "gamma_tot": SEC3B_DIMENSIONS["gamma"],
               "gamma_tot_plus": SEC3B_DIMENSIONS["gamma"], "gamma_tot_minus": SEC3B_DIMENSIONS["gamma"],
@@ -90,14 +91,28 @@ def independence():
 
 
 DIMLESS = {lam: alpha0 / (1 + alpha0**2) / M_mag, alpha: alpha0 / M_mag}
+_A_POS, _A_NEG = sp.Symbol("a", positive=True), sp.Symbol("a", negative=True)
+
+
+def dimless(x: sp.Expr) -> sp.Expr:
+    """lambda = lambda0/M, alpha = alpha0/M, and lambda0 = alpha0/(1 + alpha0^2) by (40)
+    (EQ40; without it lambda0 stays)."""
+    return EQ40(x.xreplace({lam: lam0 / M_mag, alpha: alpha0 / M_mag}))
+
+
+def both_signs(x: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """x simplified for alpha0 > 0 and for alpha0 < 0 (a positive and a negative symbol)."""
+    return tuple(sp.simplify(x.xreplace({alpha0: a})) for a in (_A_POS, _A_NEG))
 
 
 def eq58():
+    """(58): the two coefficients of (57) agree iff 1/kappa - kappa = 2/alpha0.  Check: their
+    difference is lambda0 (lhs - rhs) of the shown relation, so it vanishes exactly on it."""
     c_hat, c_n = coefficients_57()
-    diff = sp.factor(sp.simplify(scalar(c_n - c_hat).xreplace(DIMLESS)))
-    lam0 = alpha0 / (1 + alpha0**2)
+    diff = sp.factor(sp.simplify(dimless(scalar(c_n - c_hat))))
+    lam0_40 = dimless(lam0)
     return Derived(result=Equal(1 / kappa - kappa, 2 / alpha0),
-                   by=Equal(diff, sp.factor(lam0 * (1 / kappa - kappa - 2 / alpha0))))
+                   by=lambda r: Equal(diff, sp.factor(lam0_40 * (r.lhs - r.rhs))))
 
 
 def scalar(x: sp.Expr) -> sp.Expr:
@@ -110,15 +125,29 @@ def kappa_roots(a0):
     return sp.solve(sp.numer(sp.together(1 / k - k - 2 / a0)), k)
 
 
+def _vanishes_at_zero_damping(root: sp.Expr) -> bool:
+    return all(sp.limit(root, alpha0, 0, side) == 0 for side in ("+", "-"))
+
+
 def eq59():
-    """The roots of 1/kappa - kappa = 2/alpha0, matched to the printed labels by Vieta's
-    formulas (valid for either sign of alpha0)."""
-    roots = kappa_roots(alpha0)
-    plus = next(r for r in roots if sp.simplify(r - (sp.sqrt(1 + alpha0**2) - 1) / alpha0) == 0)
-    minus = next(r for r in roots if r is not plus)
-    return Derived(result=Equal((sp.Symbol("kappa_plus", real=True), sp.Symbol("kappa_minus", real=True)),
-                                (plus, minus)),
-                   by=Equal((sp.simplify(plus + minus), sp.simplify(plus * minus)), (-2 / alpha0, -1)))
+    """The roots of (58) as derived (closure condition of step closure-condition); kappa_+ is
+    the root that vanishes as alpha0 -> 0 from either side, kappa_- the other (it diverges).
+    Check: both solve (58), kappa_+ -> 0 and alpha0 kappa_- -> -2 as alpha0 -> 0."""
+    c = eq58().result
+    k = sp.Symbol("k")
+    closure = sp.numer(sp.together((c.lhs - c.rhs).xreplace({kappa: k})))
+    roots = sp.solve(closure, k)
+    plus = next(r for r in roots if _vanishes_at_zero_damping(r))
+    (minus,) = [r for r in roots if r is not plus]
+    result = Equal((sp.Symbol("kappa_plus", real=True), sp.Symbol("kappa_minus", real=True)), (plus, minus))
+
+    def by(r):
+        kp, km = r.rhs
+        return Equal((1 / kp - kp - 2 / alpha0, 1 / km - km - 2 / alpha0,
+                      sp.limit(kp, alpha0, 0, "+"), sp.limit(kp, alpha0, 0, "-"),
+                      sp.limit(alpha0 * km, alpha0, 0)), (0, 0, 0, 0, -2))
+
+    return Derived(result=result, by=by)
 
 
 def bind59():
@@ -128,31 +157,32 @@ def bind59():
 
 def gamma_tot(kappa_value):
     c_hat, _ = coefficients_57()
-    return sp.simplify(gamma * scalar(c_hat).xreplace(DIMLESS).xreplace({kappa: kappa_value}))
+    return sp.simplify(gamma * dimless(scalar(c_hat)).xreplace({kappa: kappa_value}))
 
 
 def eq60():
     """(60) follows from the canonical identity (57) once its two coefficients agree: check
     that they do for kappa_+ and for kappa_-, for either sign of alpha0."""
     c_hat, c_n = coefficients_57()
-    gap = sp.factor(sp.simplify(scalar(c_hat - c_n).xreplace(DIMLESS)))
+    gap = sp.factor(sp.simplify(dimless(scalar(c_hat - c_n))))
     roots = eq59().result.rhs
-    a_pos, a_neg = sp.Symbol("a", positive=True), sp.Symbol("a", negative=True)
-    checks = tuple(sp.simplify(gap.xreplace({kappa: k}).xreplace({alpha0: a}))
-                   for k in roots for a in (a_pos, a_neg))
+    checks = tuple(x for k in roots for x in both_signs(gap.xreplace({kappa: k})))
     return Equal(checks, (0, 0, 0, 0))
 
 
 def eq61():
+    """gamma_tot = gamma c_hat of (57) at kappa_+ and kappa_-.  Check: the shown values are
+    +gamma/sqrt(1 + alpha0^2) and -gamma/sqrt(1 + alpha0^2), for alpha0 > 0 and alpha0 < 0."""
     (plus, minus) = eq59().result.rhs
     g_plus, g_minus = gamma_tot(plus), gamma_tot(minus)
-    a_pos, a_neg = sp.Symbol("a", positive=True), sp.Symbol("a", negative=True)
     target = gamma / sp.sqrt(1 + alpha0**2)
-    checks = tuple(sp.simplify((g - s * target).xreplace({alpha0: a}))
-                   for g, s in ((g_plus, 1), (g_minus, -1)) for a in (a_pos, a_neg))
+
+    def by(r):
+        return Equal(tuple(x for g, s in zip(r.rhs, (1, -1)) for x in both_signs(g - s * target)),
+                     (0, 0, 0, 0))
+
     return Derived(result=Equal((sp.Symbol("gamma_tot_plus", real=True),
-                                 sp.Symbol("gamma_tot_minus", real=True)), (g_plus, g_minus)),
-                   by=Equal(checks, (0, 0, 0, 0)))
+                                 sp.Symbol("gamma_tot_minus", real=True)), (g_plus, g_minus)), by=by)
 
 
 def bind61():
@@ -160,16 +190,34 @@ def bind61():
     return {sp.Symbol("gamma_tot_plus", real=True): g_plus, sp.Symbol("gamma_tot_minus", real=True): g_minus}
 
 
+def decided_sign(x: sp.Expr) -> sp.Expr:
+    """sign(x) as SymPy decides it, for x or 1/x (same sign), rationalized or not."""
+    for candidate in (x, sp.radsimp(x), sp.radsimp(1 / x), 1 / x):
+        s = sp.sign(sp.factor(candidate))
+        if s in (1, -1):
+            return s
+    raise ValueError(f"the sign of {x} is not decided")
+
+
 def kappa_signs():
-    """kappa_+ = alpha0/(1 + sqrt(1 + alpha0^2)) and kappa_- = -(1 + sqrt(1 + alpha0^2))/alpha0
-    after rationalizing, so sign(kappa_+) = sign(alpha0) = -sign(kappa_-) for every alpha0 != 0."""
+    """The signs of kappa_+ and kappa_- for alpha0 > 0 (the printed claim, there for 0 <
+    alpha0 < 1), from the roots of (59) at a positive alpha0.  Check, for every alpha0 != 0:
+    kappa_+ (1 + sqrt(1 + alpha0^2)) = alpha0 and kappa_+ kappa_- = -1, so sign(kappa_+) =
+    sign(alpha0) = -sign(kappa_-); at a positive alpha0 the shown signs are sign(alpha0) and
+    its opposite; at a negative alpha0 both flip."""
     plus, minus = eq59().result.rhs
     root = 1 + sp.sqrt(1 + alpha0**2)
-    forms = (sp.simplify(plus - alpha0 / root), sp.simplify(minus + root / alpha0), sp.sign(root))
-    a = sp.Symbol("a", positive=True)
-    signs = (sp.sign(a / root.xreplace({alpha0: a})), sp.sign(-root.xreplace({alpha0: a}) / a))
+    signs = tuple(decided_sign(k.xreplace({alpha0: _A_POS})) for k in (plus, minus))
+    negative = tuple(decided_sign(k.xreplace({alpha0: _A_NEG})) for k in (plus, minus))
+
+    def by(r):
+        s_plus, s_minus = r.rhs
+        return Equal((sp.simplify(plus * root - alpha0), sp.simplify(plus * minus), sp.sign(root),
+                      s_plus - sp.sign(_A_POS), s_minus + s_plus, negative),
+                     (0, -1, 1, 0, 0, (-1, 1)))
+
     return Derived(result=Equal((sp.Symbol("sign_kappa_plus"), sp.Symbol("sign_kappa_minus")), signs),
-                   by=Equal(forms, (0, 0, 1)))
+                   by=by)
 
 
 def gamma_tot_statements():
@@ -179,7 +227,6 @@ def gamma_tot_statements():
     ratio_plus, ratio_minus = sp.simplify(g_plus / gamma), sp.simplify(g_minus / gamma)
     return Equal((sp.simplify(ratio_plus * sp.sqrt(1 + alpha0**2)),
                   sp.simplify(ratio_minus * sp.sqrt(1 + alpha0**2))), (1, -1))
-
 
 
 DERIVATION = Derivation(
@@ -198,21 +245,25 @@ DERIVATION = Derivation(
         step("moment-independence", None, independence, "M and M_I,n are independent, so closure "
               "needs the two coefficients of (57) to be equal."),
         step("closure-condition", "58", eq58, "Equal coefficients, with lambda0 = lambda M, "
-              "alpha0 = alpha M and (40): 1/kappa - kappa = 2/alpha0.", printed="58"),
-        step("kappa-roots", "59", eq59, "The two roots of (58), for either sign of alpha0.",
+              "alpha0 = alpha M and (40): 1/kappa - kappa = 2/alpha0.", printed="58",
+              assumes=(EQ40,)),
+        step("kappa-roots", "59", eq59, "The two roots of (58), for either sign of alpha0; "
+              "kappa_+ is the root that vanishes as alpha0 -> 0 (kappa_- diverges there).",
               printed="59", bind=bind59),
         step("closed-algebra", "60", eq60, "For kappa = kappa_+ and kappa_- (either sign of "
               "alpha0) the two coefficients of the canonical (57) agree, so [M_tot^a, M_tot^b] = "
-              "i hbar gamma_tot eps^{abc} M_tot^c.", conventions=("gamma-sign-open",)),
+              "i hbar gamma_tot eps^{abc} M_tot^c.", conventions=("gamma-sign-open",),
+              assumes=(EQ40,)),
         step("renormalized-gamma", "61", eq61, "gamma_tot = gamma (1 - lambda0 alpha0 + kappa "
               "lambda0) = +gamma/sqrt(1 + alpha0^2) for kappa_+ and -gamma/sqrt(1 + alpha0^2) "
               "for kappa_-, for either sign of alpha0.", printed="61", bind=bind61,
-              conventions=("gamma-sign-open",)),
+              conventions=("gamma-sign-open",), assumes=(EQ40,)),
         step("kappa-signs", None, kappa_signs, "kappa_+ > 0 and kappa_- < 0 for every alpha0 > 0 "
-              "(not only 0 < alpha0 < 1); for alpha0 < 0 both signs flip.",
-              printed="prose:kappa-signs"),
+              "(not only 0 < alpha0 < 1); for alpha0 < 0 both signs flip (both checked "
+              "symbolically).", printed="prose:kappa-signs"),
         step("gamma-tot-signs", None, gamma_tot_statements, "kappa_+: gamma_tot has gamma's sign "
               "and a smaller magnitude; kappa_-: the sign flips, so a negative gamma becomes "
-              "positive, as the text says.", conventions=("gamma-sign-open",)),
+              "positive, as the text says.", conventions=("gamma-sign-open",),
+              assumes=(EQ40,)),
     ),
 )
