@@ -120,11 +120,6 @@ def scalar(x: sp.Expr) -> sp.Expr:
     return in_magnitude(x)
 
 
-def kappa_roots(a0):
-    k = sp.Symbol("k")
-    return sp.solve(sp.numer(sp.together(1 / k - k - 2 / a0)), k)
-
-
 def _vanishes_at_zero_damping(root: sp.Expr) -> bool:
     return all(sp.limit(root, alpha0, 0, side) == 0 for side in ("+", "-"))
 

@@ -25,6 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _REMOVED: ContextVar[frozenset[str]] = ContextVar("symmag_removed_assumptions", default=frozenset())
+#: keys consulted (applied, or asked whether active) while a claim is built, when recording
+_CONSULTED: ContextVar[set[str] | None] = ContextVar("symmag_consulted_assumptions", default=None)
+
+
+def _note(key: str) -> None:
+    seen = _CONSULTED.get()
+    if seen is not None:
+        seen.add(key)
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class Assumption:
     transform: Callable[[Any], Any] = field(compare=False, repr=False)
 
     def __call__(self, x):
+        _note(self.key)
         if self.key in _REMOVED.get():
             return x
         return self.transform(x)
@@ -48,6 +57,7 @@ class Assumption:
     def active(self) -> bool:
         """False inside ``without(self)``: for code whose branch, not a substitution, is the
         assumption (e.g. taking a root that exists only under it)."""
+        _note(self.key)
         return self.key not in _REMOVED.get()
 
 
@@ -62,6 +72,21 @@ def without(*assumptions: Assumption | str) -> Iterator[None]:
         _REMOVED.reset(token)
 
 
+@contextmanager
+def consulting() -> Iterator[set[str]]:
+    """Record the keys of the assumptions consulted within the block (also by helpers served
+    from a :func:`cached` cache): an assumption never consulted was not applied."""
+    seen: set[str] = set()
+    token = _CONSULTED.set(seen)
+    try:
+        yield seen
+    finally:
+        _CONSULTED.reset(token)
+        outer = _CONSULTED.get()
+        if outer is not None:
+            outer |= seen
+
+
 def removed() -> frozenset[str]:
     """The keys removed in the current context."""
     return _REMOVED.get()
@@ -73,11 +98,16 @@ def cached(f: Callable) -> Callable:
 
     @functools.cache
     def inner(_removed: frozenset[str], *args, **kwargs):
-        return f(*args, **kwargs)
+        with consulting() as seen:
+            value = f(*args, **kwargs)
+        return value, frozenset(seen)
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        return inner(_REMOVED.get(), *args, **kwargs)
+        value, seen = inner(_REMOVED.get(), *args, **kwargs)
+        for key in seen:  # a cache hit consults what the computation consulted
+            _note(key)
+        return value
 
     wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
     return wrapper

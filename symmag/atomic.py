@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -50,13 +51,21 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _keep_mode(tmp: str, path: Path) -> None:
+    """The replacement gets the mode of the file it replaces, or a new file's ordinary mode."""
+    try:
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+    except FileNotFoundError:
+        _plain_mode(tmp)
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync,
     ``os.replace``).  Returns the path."""
-    path = Path(path)
+    path = Path(os.path.realpath(path))  # through a symlink to the file it names
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        _plain_mode(tmp)
+        _keep_mode(tmp, path)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -78,12 +87,12 @@ def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> P
 def replacing(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
     """A temporary path beside ``path`` (same suffix, so writers that choose a format by it
     still do); moved onto ``path`` when the block ends without an exception."""
-    path = Path(path)
+    path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                suffix=path.suffix if suffix is None else suffix)
     os.close(fd)
     try:
-        _plain_mode(tmp)
+        _keep_mode(tmp, path)
         yield Path(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -117,13 +126,20 @@ def recover(folder: str | os.PathLike) -> None:
     parent = folder.parent
     if not parent.is_dir():
         return
-    aside = sorted(parent.glob(f".{folder.name}{_OLD}*"))
+    aside = sorted(p for p in parent.glob(f".{folder.name}{_OLD}*") if _ours(p, folder, _OLD))
     if not folder.exists() and aside:
         os.rename(aside[-1], folder)
         aside = aside[:-1]
-    for p in aside + sorted(parent.glob(f".{folder.name}{_STAGING}*")):
+    staged = [p for p in parent.glob(f".{folder.name}{_STAGING}*") if _ours(p, folder, _STAGING)]
+    for p in aside + sorted(staged):
         if _stale(p):
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _ours(p: Path, folder: Path, kind: str) -> bool:
+    """A name this module made: .NAME.staging-PID-XXXXXXXX or .NAME.old-PID-XXXXXXXX (never a
+    user's own folder that happens to start the same way)."""
+    return re.fullmatch(re.escape(f".{folder.name}{kind}") + r"\d+-[a-z0-9_]{8}", p.name) is not None
 
 
 def _stale(p: Path) -> bool:
@@ -131,7 +147,7 @@ def _stale(p: Path) -> bool:
     try:
         pid = int(p.name.rsplit("-", 2)[-2])
     except (ValueError, IndexError):
-        return True
+        return False
     if pid == os.getpid():
         return False
     try:

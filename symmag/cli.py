@@ -203,6 +203,11 @@ def cmd_report(args) -> int:
             tex = stage / "symmag-report.tex"
             atomic.write_text(tex, render(sections(derivations, records), figures))
             if args.pdf:
+                # latexmk and pdflatex open their outputs for writing in place: unlink the
+                # hard-linked copies first, so the live report's files are never touched
+                for leftover in stage.glob("symmag-report.*"):
+                    if leftover.suffix != ".tex":
+                        leftover.unlink()
                 compile_pdf(tex)
             # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
             atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "

@@ -39,7 +39,7 @@ from typing import Any
 import sympy as sp
 
 from .algebra import Op, nonzero_terms
-from .assumptions import Assumption, without
+from .assumptions import Assumption, consulting, without
 from .conventions import STATEMENTS, latex
 from .errors import SymmagInputError
 from .representation import Representation, represent
@@ -94,7 +94,73 @@ class Derived:
         if not callable(self.by):
             raise TypeError("Derived(by=...) must be a function of the result (result -> claim), "
                             "so that the result shown is the one checked")
+        lhs, rhs = _components(self.result.lhs), _components(self.result.rhs)
+        if len(lhs) != len(rhs):
+            raise ValueError(f"the shown result has {len(lhs)} left-hand and {len(rhs)} right-hand "
+                             "components")
+        for x in lhs:
+            if _scaled_name(x):
+                raise ValueError(f"the shown left-hand side {x} is a multiple of a name: write the "
+                                 "quantity derived on the left, its value on the right")
         return self.by(self.result)
+
+
+def _leaves(x) -> int:
+    if isinstance(x, (sp.MatrixBase, sp.NDimArray)):
+        return len(x)
+    if isinstance(x, (tuple, list)):
+        return sum(_leaves(e) for e in x)
+    return 1
+
+
+def _perturb_leaves(x, eps: Sequence[sp.Symbol], start: int = 0):
+    """``x`` with leaf k replaced by leaf (1 + eps[k]) (or leaf + eps[k] when it is zero)."""
+
+    def one(leaf, e):
+        if isinstance(leaf, Op):
+            return leaf + e * Op.scalar(1) if leaf.is_zero() else leaf * (1 + e)
+        leaf = sp.sympify(leaf)
+        return leaf + e if leaf == 0 else leaf * (1 + e)
+
+    if isinstance(x, sp.MatrixBase):
+        return sp.Matrix(x.rows, x.cols, [one(v, eps[start + i]) for i, v in enumerate(x)])
+    if isinstance(x, (tuple, list)):
+        out, k = [], start
+        for e in x:
+            out.append(_perturb_leaves(e, eps, k))
+            k += _leaves(e)
+        return type(x)(out)
+    return one(x, eps[start])
+
+
+def _ignores_result(claim: Derived, checked) -> str:
+    """Cheap structural test (no simplification) that ``by`` is a function of the result: the
+    claim built from a perturbed result must differ from the one built from the result."""
+    eps = sp.Symbol("symmag_probe_eps")
+    try:
+        probe = claim.by(Equal(claim.result.lhs, _perturb_leaves(claim.result.rhs,
+                                                                 [eps] * len(_components(claim.result.rhs)))))
+    except Exception:  # it cannot even be built from another result: it uses the result
+        return ""
+    if probe == checked:
+        return ("the check does not involve the shown result: Derived(by=...) builds the same "
+                "claim whatever the result is")
+    return ""
+
+
+def _is_name(x) -> bool:
+    return isinstance(x, (sp.Symbol, sp.Derivative, sp.Indexed)) or (
+        isinstance(x, sp.Function) and isinstance(type(x), sp.core.function.UndefinedFunction))
+
+
+def _scaled_name(x) -> bool:
+    """-x, 2 x, x/3: a name with a number in front.  A check built on the right-hand side
+    alone would not see it, so a shown result's left side must be the name itself."""
+    if not isinstance(x, sp.Mul):
+        return False
+    numbers = [a for a in x.args if a.is_number]
+    rest = [a for a in x.args if not a.is_number]
+    return bool(numbers) and len(rest) == 1 and _is_name(rest[0])
 
 
 @dataclass(frozen=True)
@@ -264,12 +330,16 @@ def _numeric_gap(a, b) -> tuple[float, float]:
     a, b = np.asarray(a, dtype=complex), np.asarray(b, dtype=complex)
     if a.shape != b.shape:
         raise SymmagInputError(f"numeric sides have shapes {a.shape} and {b.shape}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return float("inf"), 1.0  # a NaN or infinity never agrees with anything
     scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)), 1e-300)
     return float(np.max(np.abs(a - b), initial=0.0)), scale
 
 
 @checker(NumericEqual)
 def _check_numeric(claim: NumericEqual, representation) -> Outcome:
+    if not (0 < claim.tol < 1):
+        raise SymmagInputError(f"NumericEqual tolerance must be in (0, 1), got {claim.tol}")
     gap, scale = _numeric_gap(claim.lhs, claim.rhs)
     ok = gap <= claim.tol * scale
     return Outcome(ok, claim.method, None if ok else
@@ -328,7 +398,7 @@ def compare_printed(p: Printed, derived, representation=None,
         for side, pr, dv in (("lhs", p.lhs, derived.lhs), ("rhs", p.rhs, derived.rhs)):
             gap, scale = _numeric_gap(_evaluate_printed(pr, derived.values), dv)
             gaps.append(gap / scale)
-            if gap > derived.tol * scale:
+            if not gap <= derived.tol * scale:  # NaN fails too
                 parts.append(f"printed {side} - derived {side}: max {gap:.3e} (scale {scale:.3e}, "
                              f"{derived.setup})")
         return Outcome(not parts, derived.method, "; ".join(parts) or None, tuple(gaps))
@@ -386,8 +456,9 @@ class Erratum:
         if cmp.raw is None:  # definitions: only the dimensions are compared
             return out
         if self.gap is not None:
-            gap = max(cmp.raw) if cmp.raw else 0.0
-            if abs(gap - self.gap) > self.gap_rtol * self.gap:
+            gaps = cmp.raw if isinstance(cmp.raw, tuple) and not isinstance(cmp.raw[0], list) else ()
+            gap = max(gaps) if gaps else 0.0
+            if not abs(gap - self.gap) <= self.gap_rtol * self.gap:  # NaN or inf never matches
                 out.append(f"numeric gap {gap:.4g}, the erratum pins {self.gap:.4g} (rtol {self.gap_rtol})")
             return out
         if not isinstance(cmp.raw[0], list):
@@ -440,6 +511,8 @@ class Step:
     part: int | None = None
 
     def __post_init__(self):
+        if not isinstance(self.id, str) or not self.id:
+            raise ValueError(f"a step id must be a non-empty string, got {self.id!r}")
         if self.kind not in ("claim", "definition", "unchecked"):
             raise ValueError(f"unknown step kind {self.kind!r}")
         if self.kind == "claim" and self.claim is None:
@@ -618,12 +691,14 @@ def _necessity(step: Step, claim, representation) -> tuple[dict, ...]:
             if assumption is None:
                 outcome = check_claim(claim, None)
             else:
-                with without(assumption):
+                with without(assumption), consulting() as seen:
                     bare = step.claim()
-                    if bare == claim:
-                        verdict, note = "not applied", "the claim is the same without it"
-                        outcome = None
-                    else:
+                if assumption.key not in seen:
+                    verdict, outcome = "not applied", None
+                    note = ("the claim never consults it (unused, or applied inside a cache that "
+                            "ignores assumptions: use symmag.assumptions.cached)")
+                else:
+                    with without(assumption):
                         outcome = check_claim(bare, step.representation)
             if outcome is not None:
                 verdict = "not needed" if outcome.ok else "needed"
@@ -752,8 +827,14 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
         claim = step.claim()
         checked = claim.check_claim() if isinstance(claim, Derived) else claim
         outcome = check_claim(checked, step.representation)
-    except SymmagInputError:
-        raise
+        if outcome.ok and isinstance(claim, Derived):
+            ignored = _ignores_result(claim, checked)
+            if ignored:
+                return done("mismatch", outcome.method, claim, ignored, ignored)
+    except SymmagInputError as exc:
+        if str(exc).startswith(f"step {step.id}"):
+            raise
+        raise SymmagInputError(f"step {step.id}: {exc}") from None
     except (Exception, SystemExit) as exc:  # a derivation that crashes is a failed step, with why
         why = f"error while deriving: {type(exc).__name__}: {exc}"
         return done("failed", "none", None, why, why)

@@ -153,6 +153,13 @@ def run_all(derivations: Sequence[Derivation], necessity: bool = False) -> list[
 # -- watched workers --------------------------------------------------------------------------
 def _worker(conn: Connection, derivation: Derivation, start: int, latex: bool, necessity: bool) -> None:
     """Run steps ``start:`` of ``derivation``, sending ("step", k, record) after each."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)  # its own group: whatever a claim forks is stopped with it
+    # what a claim prints must not land in the records (e.g. --json on stdout)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    pid = os.getpid()
     try:
         for k in range(start, len(derivation.steps)):
             try:
@@ -164,9 +171,13 @@ def _worker(conn: Connection, derivation: Derivation, start: int, latex: bool, n
                 result = failed_result(derivation.steps[k], derivation,
                                        f"the claim raised {type(exc).__name__}"
                                        f"{'(' + repr(exc.args[0]) + ')' if exc.args else ''}")
+            if os.getpid() != pid:  # a claim forked and its child came back here: end it
+                os._exit(0)
             conn.send(("step", k, result.as_dict(latex)))
         conn.send(("done",))
     except BaseException:  # a record that cannot be sent (e.g. unpicklable): say why
+        if os.getpid() != pid:
+            os._exit(0)
         conn.send(("crash", traceback.format_exc(limit=3)))
     finally:
         conn.close()
@@ -198,6 +209,9 @@ class _Task:
         self.next += 1
 
     def stop(self) -> None:
+        if self.proc is not None and self.proc.pid is not None:
+            with contextlib.suppress(OSError):  # the worker's group: what its claim forked
+                os.killpg(self.proc.pid, 9)
         if self.proc is not None and self.proc.is_alive():
             self.proc.kill()
         if self.proc is not None:
@@ -245,14 +259,20 @@ def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool, neces
                 task.start(ctx, latex, necessity)
                 running.append(task)
             deadline = min(t.since for t in running) + step_timeout
-            ready = wait([t.conn for t in running], timeout=max(0.0, deadline - time.monotonic()))
+            # the sentinel alone is not enough: a grandchild a claim forked inherits it, so
+            # liveness is also polled (waitpid) every half second
+            ready = wait([t.conn for t in running] + [t.proc.sentinel for t in running],
+                         timeout=min(0.5, max(0.0, deadline - time.monotonic())))
             now = time.monotonic()
             for task in list(running):
-                if task.conn in ready:
+                if task.conn in ready or task.proc.sentinel in ready or not task.proc.is_alive():
                     try:
-                        msg = task.conn.recv()
+                        # a dead worker may have sent its last records first: read them all
+                        msg = task.conn.recv() if task.conn.poll() else None
                     except (EOFError, OSError):
                         msg = None
+                    if msg is not None and msg[0] == "step" and msg[1] != task.next:
+                        continue  # not the step expected (a forked copy of the worker): ignore
                     if msg is not None and msg[0] == "step":
                         task.records.append(msg[2])
                         task.next, task.since = msg[1] + 1, now

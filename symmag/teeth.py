@@ -30,6 +30,8 @@ from .derivation import (
     NumericEqual,
     Parallel,
     Step,
+    _leaves,
+    _perturb_leaves,
     check_claim,
 )
 
@@ -43,34 +45,6 @@ class Survivor:
     step: str
     derivation: str
     why: str
-
-
-def _leaves(x) -> int:
-    if isinstance(x, (sp.MatrixBase, sp.NDimArray)):
-        return len(x)
-    if isinstance(x, (tuple, list)):
-        return sum(_leaves(e) for e in x)
-    return 1
-
-
-def _perturb_leaves(x, eps: Sequence[sp.Symbol], start: int = 0):
-    """``x`` with leaf k replaced by leaf (1 + eps[k]) (or leaf + eps[k] when it is zero)."""
-
-    def one(leaf, e):
-        if isinstance(leaf, Op):
-            return leaf + e * Op.scalar(1) if leaf.is_zero() else leaf * (1 + e)
-        leaf = sp.sympify(leaf)
-        return leaf + e if leaf == 0 else leaf * (1 + e)
-
-    if isinstance(x, sp.MatrixBase):
-        return sp.Matrix(x.rows, x.cols, [one(v, eps[start + i]) for i, v in enumerate(x)])
-    if isinstance(x, (tuple, list)):
-        out, k = [], start
-        for e in x:
-            out.append(_perturb_leaves(e, eps, k))
-            k += _leaves(e)
-        return type(x)(out)
-    return one(x, eps[start])
 
 
 def _free(part) -> set:

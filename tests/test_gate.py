@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import textwrap
 
@@ -86,6 +87,11 @@ SQUARE = Assumption("a-is-x", "a = x", lambda e: e.xreplace({a: x}))
 NOOP = Assumption("positive", "x > 0 (never applied)", lambda e: e)
 
 
+@functools.cache
+def _plain_cached() -> sp.Expr:
+    return SQUARE(sp.expand((a + 1) ** 2))
+
+
 @cached
 def _expanded() -> sp.Expr:
     return SQUARE(sp.expand((a + 1) ** 2))
@@ -94,11 +100,16 @@ def _expanded() -> sp.Expr:
 def test_necessity_needed_and_not_needed():
     needs = Step(id="needs", claim=lambda: Equal(_expanded(), x**2 + 2 * x + 1), assumes=(SQUARE,))
     idle = Step(id="idle", claim=lambda: Equal(NOOP(x + x), 2 * x), assumes=(NOOP,))
-    d = Derivation("d", "d", (needs, idle))
+    unused = Step(id="unused", claim=lambda: Equal(x + x, 2 * x), assumes=(SQUARE,))
+    stale = Step(id="stale", claim=lambda: Equal(_plain_cached(), x**2 + 2 * x + 1), assumes=(SQUARE,))
+    d = Derivation("d", "d", (needs, idle, unused, stale))
     results = {r.id: r for r in d.run(necessity=True)}
     assert all(r.status == "verified" for r in results.values())
     assert results["needs"].necessity[0]["verdict"] == "needed"
-    assert results["idle"].necessity[0]["verdict"] == "not applied"
+    assert results["idle"].necessity[0]["verdict"] == "not needed"  # applied, and changes nothing
+    # declared but never consulted, or hidden in a cache that ignores assumptions: not "not needed"
+    assert results["unused"].necessity[0]["verdict"] == "not applied"
+    assert results["stale"].necessity[0]["verdict"] == "not applied"
     plain = {r.id: r for r in d.run()}
     assert plain["needs"].necessity[0]["verdict"] == "not tested"
 
@@ -155,3 +166,27 @@ def test_derived_result_is_what_is_checked():
                                                                by=lambda r: Equal(eq.subs(x, r.rhs), 0)))
     assert Derivation("d", "d", (step(-2),)).run()[0].status == "verified"
     assert Derivation("d", "d", (step(3),)).run()[0].status == "failed"
+
+
+def test_nonfinite_numbers_never_pass():
+    import numpy as np
+
+    from symmag.derivation import NumericEqual
+
+    steps = (Step(id="inf", claim=lambda: NumericEqual(np.inf, 1.0, 1e-9, "t")),
+             Step(id="nan", claim=lambda: NumericEqual(np.array([np.nan, 1.0]), np.ones(2), 1e-9, "t")),
+             Step(id="tol", claim=lambda: NumericEqual(1.0, 2.0, np.inf, "t")))
+    with pytest.raises(Exception, match="tolerance"):
+        Derivation("d", "d", steps[2:]).run()
+    assert [r.status for r in Derivation("d", "d", steps[:2]).run()] == ["failed", "failed"]
+
+
+def test_by_that_ignores_the_result_is_a_mismatch(tmp_path, capsys):
+    y = sp.Symbol("y")
+    table = {"p": Printed(lhs=y, rhs=x**3 + 7)}
+    step = Step(id="ignores", printed="p",
+                claim=lambda: Derived(Equal(y, x**3 + 7), by=lambda r: Equal(x, x)))
+    (r,) = Derivation("d", "d", (step,), printed_table=lambda: table).run()
+    assert r.status == "mismatch" and "does not involve the shown result" in r.detail
+    scaled = Step(id="scaled", claim=lambda: Derived(Equal(-y, 2), by=lambda r: Equal(r.rhs, 2)))
+    assert Derivation("d", "d", (scaled,)).run()[0].status == "failed"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAPER_SAMPLE = dict(max_mutants=20, seed=3, jobs=2, timeout=60.0)
 #: flip to True once the checks are strengthened: every survivor of the sample must then be on
 #: docs/equivalent-mutants.md
-ENFORCE_PAPER_SAMPLE = False
+ENFORCE_PAPER_SAMPLE = True
 
 HEADER = '''\
 import os
