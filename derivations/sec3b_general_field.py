@@ -706,11 +706,14 @@ def nondissipative_gilbert():
     lhs = (sp.Symbol("alpha_eff_53", real=True), sp.Symbol("gamma_ratio_53", real=True),
            sp.Symbol("c_rate_53", real=True))
     shown = (*pair(with_n), sp.factor(in_magnitude(with_n.c_rate)))
-    # the pair without H_r^n is also pinned to what (38)-(39) give, alpha and gamma itself, so a
-    # transformation applied to both readings alike cannot pass unseen
-    return Derived(result=Equal(lhs, shown),
-                   by=lambda r: Equal((*r.rhs, *pair(without)),
-                                      (*pair(without), _rate_coefficient_53(), alpha, 1)))
+    # under (39) the pair without H_r^n is also pinned to what (38)-(39) give, alpha and gamma
+    # itself, so a transformation applied to both readings alike cannot pass unseen
+    def by(r):
+        base = pair(without)
+        known = (alpha, 1) if EQ39.active else base
+        return Equal((*r.rhs, *base), (*base, _rate_coefficient_53(), *known))
+
+    return Derived(result=Equal(lhs, shown), by=by)
 
 
 def nondissipative_precession():

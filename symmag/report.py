@@ -115,7 +115,7 @@ def tex_text(s: str | None) -> str:
             sup = m.group(2)
             base = _TEXT_MATH[m.group(1)]
             if sup is not None and "^" in base:  # lambdabar46^2: a power of a superscripted name
-                base = "{" + base + "}"
+                base = r"\left(" + base + r"\right)"  # TeX unwraps a braced single atom
             sup = "" if sup is None else "^{" + sup.strip("{}") + "}"
             out.append("$" + base + sup + "$")
         pos = m.end()

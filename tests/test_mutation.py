@@ -411,7 +411,8 @@ def test_equivalent_table_parser_is_tolerant():
 text `deadbeefcafe` outside a table
 """
     assert mu.parse_equivalents(text) == {"0123456789ab", "ba9876543210", "0123456789ac"}
-    assert mu.parse_equivalents((ROOT / "docs" / "equivalent-mutants.md").read_text()) == set()
+    recorded = mu.parse_equivalents((ROOT / "docs" / "equivalent-mutants.md").read_text())
+    assert recorded and all(len(i) == 12 and set(i) <= set("0123456789abcdef") for i in recorded)
 
 
 # -- the paper ----------------------------------------------------------------------------------

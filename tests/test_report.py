@@ -137,7 +137,7 @@ def test_text_is_escaped_and_names_typeset():
         r"50\% of $\hat M_I$ \& $\lambda_0^{2}$ \# \{x\}")
     assert tex_text("M x H_eff") == r"M $\times$ $\vec H_{\mathrm{eff}}$"
     # a power of a name that already carries a superscript: no double superscript
-    assert tex_text("lambdabar46^2") == r"${\bar\lambda_0^{(46)}}^{2}$"
+    assert tex_text("lambdabar46^2") == r"$\left(\bar\lambda_0^{(46)}\right)^{2}$"
 
 
 def test_report_of_a_users_derivation(tmp_path):

@@ -42,15 +42,16 @@ def test_every_shown_result_is_checked():
 
 
 def test_eq39_not_needed_for_the_non_dissipative_gilbert_step(monkeypatch):
-    """The step applies (39) through EQ39; without it, and with an arbitrary substitution in its
-    place, the claim still holds: (39) is not needed (a finding)."""
+    """The step applies (39) through EQ39; without it the claim (H_r^n changes neither the damping
+    nor gamma) still holds: (39) is not needed (a finding).  An arbitrary substitution in its
+    place makes the step fail: under (39) the unmodified pair is also pinned to (alpha, gamma)."""
     st = next(s for s in g.DERIVATION.steps if s.id == "non-dissipative-gilbert")
     assert g.EQ39 in st.assumes
     with without(g.EQ39):
         assert check_claim(st.claim()).ok
     arbitrary = Assumption("eq39", "arbitrary", lambda x: x.xreplace({g.lam: 2 * g.alpha}))
     monkeypatch.setattr(g, "EQ39", arbitrary)
-    assert run(g.DERIVATION, "non-dissipative-gilbert").status == "verified"
+    assert run(g.DERIVATION, "non-dissipative-gilbert").status == "failed"
 
 
 def test_frequency_47_is_derived_not_printed(monkeypatch):
