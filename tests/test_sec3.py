@@ -75,11 +75,6 @@ def test_cancellation_is_conditional_on_39(results):
     assert r.status == "erratum" and "(39)" in r.detail
 
 
-def test_every_shown_result_is_tested_by_its_own_check():
-    from symmag.teeth import perturbation_failures
-
-    assert perturbation_failures([sec3a_rsi.DERIVATION]) == []
-
 
 @pytest.mark.parametrize("step_id", ["static-transverse", "static-longitudinal", "cancellation",
                                      "interaction-deviation-average", "gilbert-term", "llg-form",

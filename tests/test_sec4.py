@@ -12,7 +12,6 @@ from derivations import sec4_spin_spin
 from symmag.algebra import Op
 from symmag.derivation import Derived, Equal, Printed, check_claim, run_step
 from symmag.fields import M
-from symmag.teeth import perturbation_failures
 
 D = sec4_spin_spin.DERIVATION
 
@@ -41,9 +40,6 @@ def test_equations_62_to_76_listed_none_failed(results):
     assert {str(n) for n in range(62, 77)} <= {r.equation for r in results.values()}
     assert not [r.id for r in results.values() if r.status in ("failed", "mismatch", "unchecked")]
 
-
-def test_every_shown_result_is_checked():
-    assert perturbation_failures([D]) == []
 
 
 def test_self_interaction_depends_on_spin_length(results):
