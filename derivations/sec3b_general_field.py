@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symmag.algebra import M0_vector, cross, dot
-from symmag.assumptions import Assumption, removed
+from symmag.assumptions import Assumption
 from symmag.assumptions import cached as cache
 from symmag.conventions import gamma, t
 from symmag.derivation import Derivation, Derived, Equal, Erratum, Step, step
@@ -94,23 +94,8 @@ EQ40 = Assumption("eq39", "(39) in the dimensionless form (40): lambda0 = alpha0
 
 
 def cached_on(*assumptions: Assumption):
-    """``functools.cache`` keyed also on which of ``assumptions`` are removed: for helpers that
-    depend on these assumptions only (a re-check without another one reuses the value)."""
-    keys = frozenset(a.key for a in assumptions)
-
-    def deco(f):
-        @functools.cache
-        def inner(_removed, *args):
-            return f(*args)
-
-        @functools.wraps(f)
-        def wrapper(*args):
-            return inner(removed() & keys, *args)
-
-        wrapper.cache_clear = inner.cache_clear
-        return wrapper
-
-    return deco
+    """Cached, keyed only on which of ``assumptions`` are removed (symmag.assumptions.cached)."""
+    return cache(on=assumptions)
 
 
 #: 1/|M| in a Hamiltonian (a positive c-number, constant since |M| is conserved); replaced

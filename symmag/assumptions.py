@@ -92,26 +92,29 @@ def removed() -> frozenset[str]:
     return _REMOVED.get()
 
 
-def cached(f: Callable) -> Callable:
+def cached(f: Callable | None = None, *, on: Iterable[Assumption] | None = None):
     """``functools.cache`` keyed also on the removed assumptions, for derivation helpers
-    whose result depends on what is assumed."""
+    whose result depends on what is assumed.  ``@cached(on=(A, B))`` keys on those alone (a
+    re-check without another assumption reuses the value).  A cache hit counts as consulting
+    the assumptions the computation consulted."""
+    only = None if on is None else frozenset(a.key for a in on)
 
-    @functools.cache
-    def inner(_removed: frozenset[str], *args, **kwargs):
-        with consulting() as seen:
-            value = f(*args, **kwargs)
-        return value, frozenset(seen)
+    def deco(f: Callable) -> Callable:
+        @functools.cache
+        def inner(_removed: frozenset[str], *args, **kwargs):
+            with consulting() as seen:
+                value = f(*args, **kwargs)
+            return value, frozenset(seen)
 
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        value, seen = inner(_REMOVED.get(), *args, **kwargs)
-        for key in seen:  # a cache hit consults what the computation consulted
-            _note(key)
-        return value
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            key = _REMOVED.get() if only is None else _REMOVED.get() & only
+            value, seen = inner(key, *args, **kwargs)
+            for k in seen:  # a cache hit consults what the computation consulted
+                _note(k)
+            return value
 
-    wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
-    return wrapper
+        wrapper.cache_clear = inner.cache_clear  # type: ignore[attr-defined]
+        return wrapper
 
-
-def keys(assumptions: Iterable[Assumption]) -> tuple[str, ...]:
-    return tuple(a.key for a in assumptions)
+    return deco(f) if f is not None else deco
