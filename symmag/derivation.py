@@ -533,6 +533,17 @@ class Step:
         """The reason recorded for the step: its erratum's, else ``reason``."""
         return self.erratum.reason if self.erratum is not None else self.reason
 
+    def _repr_latex_(self) -> str:
+        """Jupyter: the step as declared (not run: displaying never triggers a check)."""
+        from .notebook import step_latex
+
+        return step_latex(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import step_html
+
+        return step_html(self)
+
     def all_assumptions(self) -> list[str]:
         out = list(self.assumptions)
         out += [a.statement for a in self.assumes]
@@ -580,12 +591,14 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         """Jupyter: the steps of the derivation (not run: displaying never triggers checks)."""
-        rows = [rf"\text{{{self.title} (Sec. {self.section})}}" if self.section else
-                rf"\text{{{self.title}}}"]
-        for st in self.steps:
-            eq = f"({st.equation})" if st.equation else f"[{st.id}]"
-            rows.append(rf"\text{{{eq} {st.kind}: {st.statement or st.reason}}}".replace("_", r"\_"))
-        return "$\\begin{array}{l}" + r" \\ ".join(rows) + r"\end{array}$"
+        from .notebook import derivation_latex
+
+        return derivation_latex(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import derivation_html
+
+        return derivation_html(self)
 
 
 @dataclass(frozen=True)
@@ -622,10 +635,14 @@ class StepResult:
 
     def _repr_latex_(self) -> str:
         """Jupyter: the step as typeset mathematics with its status and method."""
-        label = rf"\text{{({self.equation})}}" if self.equation else rf"\text{{[{self.id}]}}"
-        body = self.derived or self.printed or r"\text{(no formula)}"
-        return (rf"$\displaystyle {body} \qquad {label}\ "
-                rf"\text{{{self.status} ({self.method})}}$")
+        from .notebook import result_latex
+
+        return result_latex(self)
+
+    def _repr_html_(self) -> str:
+        from .notebook import result_html
+
+        return result_html(self)
 
     def as_dict(self, latex: bool = True) -> dict:
         """The JSON record of ``symmag check --json``; ``latex=False`` skips the (costly)
