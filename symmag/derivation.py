@@ -40,7 +40,8 @@ import sympy as sp
 
 from .algebra import Op, nonzero_terms
 from .assumptions import Assumption, consulting, without
-from .conventions import STATEMENTS, latex
+from .conventions import STATEMENTS
+from .display import parts_latex, relation_latex, relation_text
 from .errors import SymmagInputError
 from .representation import Representation, represent
 
@@ -290,15 +291,6 @@ def residual_parts(diffs: list) -> list[tuple[int, Any]]:
     return parts
 
 
-def parts_latex(parts: list[tuple[int, Any]], n_components: int) -> str | None:
-    if not parts:
-        return None
-    tex = [(n, p.latex() if isinstance(p, Op) else latex(p)) for n, p in parts]
-    if n_components == 1:
-        return tex[0][1]
-    return r",\quad ".join(f"[{n}]:\\ {p}" for n, p in tex)
-
-
 def _residual_latex(diffs: list) -> str | None:
     return parts_latex(residual_parts(diffs), len(diffs))
 
@@ -360,15 +352,7 @@ class Printed:
 
 
 def printed_latex(p: Printed) -> str:
-    return f"{_latex_side(p.lhs)} = {_latex_side(p.rhs)}"
-
-
-def _latex_side(x) -> str:
-    if isinstance(x, Op):
-        return x.latex()
-    if isinstance(x, (tuple, list)):
-        return r"\left(" + ", ".join(_latex_side(e) for e in x) + r"\right)"
-    return latex(sp.sympify(x))
+    return relation_latex(p.lhs, p.rhs)
 
 
 class _mtrace(sp.Function):
@@ -633,6 +617,11 @@ class StepResult:
     def derived(self) -> str | None:
         return derived_latex(self.claim) if self.claim is not None else None
 
+    @cached_property
+    def derived_display(self) -> str | None:
+        """The derived form as readable plain text (display only)."""
+        return derived_text(self.claim) if self.claim is not None else None
+
     def _repr_latex_(self) -> str:
         """Jupyter: the step as typeset mathematics with its status and method."""
         from .notebook import result_latex
@@ -656,6 +645,7 @@ class StepResult:
             "assumptions": self.assumptions,
             "printed": self.printed if latex else None,
             "derived": self.derived if latex else None,
+            "derived_display": self.derived_display if latex else None,
             "seconds": round(self.seconds, 4),
             "detail": self.detail,
             "statement": self.statement,
@@ -666,12 +656,24 @@ class StepResult:
 
 
 def derived_latex(claim) -> str | None:
+    """LaTeX of what a claim derived (display only: :mod:`symmag.display`)."""
     if isinstance(claim, Derived):
         return derived_latex(claim.result)
     if isinstance(claim, Equal):
-        return f"{_latex_side(claim.lhs)} = {_latex_side(claim.rhs)}"
+        return relation_latex(claim.lhs, claim.rhs)
     if isinstance(claim, Parallel):
-        return rf"{_latex_side(tuple(claim.u))} \parallel {_latex_side(tuple(claim.v))}"
+        return relation_latex(tuple(claim.u), tuple(claim.v), r"\parallel")
+    return None
+
+
+def derived_text(claim) -> str | None:
+    """Plain text of what a claim derived, for the terminal and JSON ``derived_display``."""
+    if isinstance(claim, Derived):
+        return derived_text(claim.result)
+    if isinstance(claim, Equal):
+        return relation_text(claim.lhs, claim.rhs)
+    if isinstance(claim, Parallel):
+        return relation_text(tuple(claim.u), tuple(claim.v), "||")
     return None
 
 
