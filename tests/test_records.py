@@ -100,7 +100,8 @@ def test_check_json_schema(capsys):
     assert main(["check", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
-            "derived", "seconds", "detail", "statement", "reason", "residual", "necessity"}
+            "derived", "derived_display", "seconds", "detail", "statement", "reason", "residual",
+                "necessity"}
     assert out["results"] and all(set(r) == keys for r in out["results"])
     assert {"total", "verified", "erratum", "mismatch", "failed", "definition",
             "unchecked"} <= set(out["summary"])
