@@ -3,24 +3,35 @@
 Data flows one way: algebra -> derivations -> checks -> report / codegen.
 """
 
-from .algebra import (
-    M0,
-    Op,
-    S,
-    anticommutator,
-    commutator,
-    cross,
-    dot,
-    same_operator,
-    site_sum,
-    to_sites,
-)
-from .derivation import Derivation, Equal, Parallel, Printed, Step
-from .errors import SymmagInputError
-from .expectation import correlation_symbol, expectation
-from .fields import magnetic_moment
-from .operators import Moment, Spin, parse_operator, to_op
-from .representation import Representation, represent
+# Names resolve on first use (PEP 562): ``import symmag.cli`` must not pull in SymPy, so that
+# a rerun served from the result cache starts in a fraction of a second.
+_HOMES = {
+    "M0": "algebra", "Op": "algebra", "S": "algebra", "anticommutator": "algebra",
+    "commutator": "algebra", "cross": "algebra", "dot": "algebra", "same_operator": "algebra",
+    "site_sum": "algebra", "to_sites": "algebra",
+    "Derivation": "derivation", "Equal": "derivation", "Parallel": "derivation",
+    "Printed": "derivation", "Step": "derivation",
+    "SymmagInputError": "errors",
+    "correlation_symbol": "expectation", "expectation": "expectation",
+    "magnetic_moment": "fields",
+    "Moment": "operators", "Spin": "operators", "parse_operator": "operators", "to_op": "operators",
+    "Representation": "representation", "represent": "representation",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+        globals()[name] = value  # the next lookup is an ordinary attribute
+        return value
+    raise AttributeError(f"module 'symmag' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __version__ = "0.1.0"
 

@@ -17,15 +17,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .derivation import GATE_FAILURES, METHODS, STATUSES, gate, summarize
 from .errors import SymmagInputError
-from .runner import STEP_TIMEOUT, discover, run_records
+from .progress import Progress
+from .statuses import GATE_FAILURES, METHODS, STATUSES, gate, summarize_records
 
+# SymPy and the derivations are imported only when a step has to run: a rerun served from the
+# cache (symmag.cache) imports neither.
+STEP_TIMEOUT = 300.0  # symmag.runner.STEP_TIMEOUT (a test checks they agree)
 MAX_EVALUATIONS = 2_000_000  # symmag.simulate.MAX_EVALUATIONS (not imported: it pulls in NumPy)
 #: compare works in the full tensor-product space; beyond this a run takes minutes silently
 MAX_COMPARE_SPINS = 6
 
-__all__ = ["build_parser", "discover", "main", "run_records"]
+__all__ = ["build_parser", "main"]
 
 CHECK_HELP = """\
 Run derivations and check every step.  With no PATH, runs every module of the
@@ -40,36 +43,57 @@ than the pinned one), and with --strict when a step is unchecked; 2 bad input.
 Methods: """ + "; ".join(f"{k}: {v}" for k, v in METHODS.items())
 
 
-#: characters of a detail shown in the terminal; ``--json`` has it whole
-DETAIL_CHARS = 400
+#: the longest line of the default table (the issue's bound is 200)
+LINE_CHARS = 160
 
 
-def _clip(text: str, limit: int = DETAIL_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit].rstrip() + " ... (--json has it whole)"
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def _table(records: Sequence[dict], strict: bool = False) -> str:
-    rows = [("id", "eq.", "status", "method", "time/s")]
-    rows += [(r["id"], r["equation"] or "-", r["status"], r["method"], f"{r['seconds']:.3f}")
-             for r in records]
-    widths = [max(len(row[c]) for row in rows) for c in range(5)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+def _why(r: dict) -> str:
+    """The short text of a table line: what the step shows, or why it is not verified."""
+    if r["status"] in ("verified", "definition"):
+        return r.get("statement") or ""
+    if r["status"] == "erratum":
+        return r.get("reason") or r["detail"]
+    return r["detail"] or r.get("reason") or ""
+
+
+def _table(records: Sequence[dict], strict: bool = False, verbose: bool = False,
+           wall: float | None = None, cached: int = 0) -> str:
+    """One line per step (status, id, equation, a short reason), a summary and the gate;
+    ``verbose`` adds each step's detail, residual (plain text) and time."""
+    id_w = min(28, max((len(r["id"]) for r in records), default=2))
+    eq_w = min(8, max((len(r["equation"] or "") + 2 for r in records), default=3))
+    lines = []
     for r in records:
-        if r["status"] in ("failed", "mismatch", "erratum") or (strict and r["status"] == "unchecked"):
-            eq = f" ({r['equation']})" if r["equation"] else ""
-            lines.append(f"{r['status']}: {r['id']}{eq}: {_clip(r['detail'])}")
+        eq = f"({r['equation']})" if r["equation"] else ""
+        head = f"{r['status']:<10} {r['id']:<{id_w}} {eq:<{eq_w}} "
+        lines.append((head + _clip(_why(r), max(20, LINE_CHARS - len(head)))).rstrip())
+        if verbose:
+            lines.append(f"    {r['method']}, {r['seconds']:.3f} s: {' '.join(r['detail'].split())}")
+            if r.get("residual_display") and r["status"] != "verified":
+                lines.append(f"    residual (printed - derived): {r['residual_display']}")
     removable = ("needed", "not needed", "not applied")
     for r in records:
         rows = [n for n in r.get("necessity", ()) if n["verdict"] in removable]
         if rows:
-            lines.append(f"assumptions: {r['id']}: " + "; ".join(f"{n['key']} {n['verdict']}" for n in rows))
-    s = summarize(records)
-    lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {s['seconds']:.2f} s)")
+            text = f"assumptions: {r['id']}: " + "; ".join(f"{n['key']} {n['verdict']}" for n in rows)
+            lines.append(text if verbose else _clip(text, LINE_CHARS))
+    s = summarize_records(records)
+    timing = f"{wall:.1f} s wall" if wall is not None else f"{s['seconds']:.2f} s"
+    if cached:
+        timing += f", {cached} from the cache"
+    lines.append(", ".join(f"{s[k]} {k}" for k in STATUSES) + f" ({s['total']} steps, {timing})")
+    if not verbose and any(r["status"] in ("mismatch", "failed") for r in records):
+        lines.append("(symmag check -v: each step's detail and residual, and for a mismatch the "
+                     "Erratum(reason, residual=...) that would pin it)")
     bad = GATE_FAILURES + (("unchecked",) if strict else ())
     gated = [r["id"] for r in records if r["status"] in bad]
     if gated:
-        lines.append(f"gate: FAILED by {len(gated)} step(s): {', '.join(gated)}")
+        lines.append(_clip(f"gate: FAILED by {len(gated)} step(s): {', '.join(gated)}", 400))
     return "\n".join(lines)
 
 
@@ -79,16 +103,78 @@ def _timeout(value: float) -> float:
     return value
 
 
-def cmd_check(args) -> int:
+def _jobs(args) -> int:
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
         raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
-    records = run_records(discover(args.paths), jobs, latex=args.json, necessity=args.assumptions,
-                          step_timeout=_timeout(args.step_timeout))
+    return jobs
+
+
+def _run(paths: Sequence[str], jobs: int, latex: bool, necessity: bool, step_timeout: float,
+         use_cache: bool, progress: Progress, want_derivations: bool = False) -> tuple[list, list, int]:
+    """(records, derivations, how many records came from the cache).  Modules whose key is in
+    the cache are served from it; the others are imported and run (``symmag.cache``).
+    ``want_derivations`` imports every module even when all are cached (the report needs them)."""
+    from . import cache
+
+    options = {"latex": latex, "necessity": necessity, "step_timeout": step_timeout}
+    plan = cache.plan(paths, options) if use_cache else None
+    if plan is None:
+        from .runner import discover, run_records
+
+        derivations = discover(paths)
+        records = run_records(derivations, jobs, latex=latex, necessity=necessity,
+                              step_timeout=step_timeout, progress=progress.update)
+        return records, derivations, 0
+    if not plan.misses and not want_derivations:
+        records = [r for k in plan.keys for r in plan.hits[k.path]]
+        _unique_ids(records)
+        return records, [], len(records)
+    from .runner import discover, run_records
+
+    per_module = {k.path: discover([str(k.path)]) for k in plan.keys
+                  if want_derivations or k.path not in plan.hits}
+    todo = [d for k in plan.misses for d in per_module[k.path]]
+    cached = sum(len(r) for r in plan.hits.values())
+    fresh = run_records(todo, jobs, latex=latex, necessity=necessity, step_timeout=step_timeout,
+                        progress=lambda done, total: progress.update(cached + done, cached + total))
+    records, at = [], 0
+    for k in plan.keys:
+        if k.path in plan.hits:
+            records += plan.hits[k.path]
+            continue
+        ids = [st.id for d in per_module[k.path] for st in d.steps]
+        mine = fresh[at:at + len(ids)]
+        at += len(ids)
+        if [r["id"] for r in mine] == ids:  # one record per step, in order: safe to store
+            plan.store.save(k, mine)
+        records += mine
+    _unique_ids(records)
+    return records, [d for k in plan.keys for d in per_module.get(k.path, [])], cached
+
+
+def _unique_ids(records: Sequence[dict]) -> None:
+    seen: dict[str, str] = {}
+    for r in records:
+        if r["id"] in seen and seen[r["id"]] != r["derivation"]:
+            raise SymmagInputError(f"step id {r['id']!r} appears in {seen[r['id']]} and {r['derivation']}")
+        seen[r["id"]] = r["derivation"]
+
+
+def cmd_check(args) -> int:
+    import time
+
+    start = time.perf_counter()
+    latex = args.json or args.verbose
+    with Progress("check", quiet=args.quiet) as progress:
+        records, _, cached = _run(args.paths, _jobs(args), latex, args.assumptions,
+                                  _timeout(args.step_timeout), not args.no_cache, progress)
+    wall = time.perf_counter() - start
     if args.json:
-        print(json.dumps({"results": records, "summary": summarize(records)}, indent=1))
+        summary = {**summarize_records(records), "wall_seconds": round(wall, 3), "cached": cached}
+        print(json.dumps({"results": records, "summary": summary}, indent=1))
     else:
-        print(_table(records, args.strict))
+        print(_table(records, args.strict, args.verbose, wall, cached))
     return gate(records, args.strict)
 
 
@@ -185,35 +271,38 @@ def cmd_report(args) -> int:
     from .report import compile_pdf, render, sections
 
     start = time.perf_counter()
-    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    if jobs < 1:
-        raise SymmagInputError(f"--jobs must be at least 1, got {jobs}")
+    jobs = _jobs(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise SymmagInputError(f"-o {args.output}: exists and is not a folder")
     _folder(str(out.parent) if str(out.parent) else ".")
-    derivations = discover(args.paths)
-    records = run_records(derivations, jobs, latex=True, necessity=not args.no_assumptions,
-                          step_timeout=_timeout(args.step_timeout))
-    # one generation: the .tex, its figures and the PDF are swapped in together, so a crash
-    # or a LaTeX error leaves the previous complete report
-    try:
-        with atomic.generation(out) as stage:
-            figures = [] if args.paths else _figures(stage / "figures")
-            tex = stage / "symmag-report.tex"
-            atomic.write_text(tex, render(sections(derivations, records), figures))
-            if args.pdf:
-                # latexmk and pdflatex open their outputs for writing in place: unlink the
-                # hard-linked copies first, so the live report's files are never touched
-                for leftover in stage.glob("symmag-report.*"):
-                    if leftover.suffix != ".tex":
-                        leftover.unlink()
-                compile_pdf(tex)
-            # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
-            atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
-                                                     f"{time.perf_counter() - start:.1f} s\n")
-    except OSError as exc:
-        raise SymmagInputError(f"cannot write the report into {args.output}: {exc.strerror or exc}") from exc
+    with Progress("report", quiet=args.quiet) as progress:
+        records, derivations, _ = _run(args.paths, jobs, True, not args.no_assumptions,
+                                       _timeout(args.step_timeout), not args.no_cache, progress,
+                                       want_derivations=True)
+        # one generation: the .tex, its figures and the PDF are swapped in together, so a crash
+        # or a LaTeX error leaves the previous complete report
+        try:
+            with atomic.generation(out) as stage:
+                progress.stage("figures")
+                figures = [] if args.paths else _figures(stage / "figures")
+                progress.stage("LaTeX")
+                tex = stage / "symmag-report.tex"
+                atomic.write_text(tex, render(sections(derivations, records), figures))
+                if args.pdf:
+                    # latexmk and pdflatex open their outputs for writing in place: unlink the
+                    # hard-linked copies first, so the live report's files are never touched
+                    for leftover in stage.glob("symmag-report.*"):
+                        if leftover.suffix != ".tex":
+                            leftover.unlink()
+                    progress.stage("pdflatex")
+                    compile_pdf(tex)
+                # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
+                atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
+                                                         f"{time.perf_counter() - start:.1f} s\n")
+        except OSError as exc:
+            raise SymmagInputError(f"cannot write the report into {args.output}: "
+                                   f"{exc.strerror or exc}") from exc
     print(out / "symmag-report.tex")
     if args.pdf:
         print(out / "symmag-report.pdf")
@@ -289,6 +378,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _cache_and_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="run every step, neither reading nor writing the result cache "
+                   "(also SYMMAG_NO_CACHE=1; the cache is in $SYMMAG_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/symmag or ~/.cache/symmag)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="symmag", description="Machine-checked magnetization dynamics.",
                 epilog="Trusted code: `check`, `report` and `mutate` import and execute the module "
@@ -307,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--assumptions", action="store_true",
                    help="re-check every claim without each removable assumption it declares and "
                    "say for each one 'needed' or 'not needed'")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="add each step's detail, its residual as plain text, and its time")
+    _cache_and_quiet(c)
     c.set_defaults(func=cmd_check)
     mu = sub.add_parser("mutate", help="mutation testing: do the checks notice a changed derivation?",
                         description="Rewrite the derivation code (AST mutants of function bodies; never "
@@ -359,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--step-timeout", type=float, default=STEP_TIMEOUT, metavar="SECONDS")
     rep.add_argument("--no-assumptions", action="store_true",
                      help="skip re-checking each claim without its removable assumptions")
+    _cache_and_quiet(rep)
     rep.set_defaults(func=cmd_report)
     fig = sub.add_parser("figures", help="Figs. 1-2 of the paper as PDF and PNG",
                          description="M_z/M and M_p/M from (44)-(45) against lambda0 omega0 t for "

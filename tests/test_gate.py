@@ -40,6 +40,9 @@ def test_wrong_printed_form_without_a_reason_fails_the_gate(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "mismatch" in out
     assert out.strip().splitlines()[-1] == "gate: FAILED by 1 step(s): my-algebra"
+    assert "symmag check -v" in out and max(len(line) for line in out.splitlines()) < 200
+    assert main(["check", "-v", _module(tmp_path)]) == 1
+    out = capsys.readouterr().out
     assert "To pin it: Erratum(reason, residual=" in out  # says how to record it, once checked
 
 
