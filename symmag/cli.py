@@ -430,7 +430,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "--t-end and write .npz or .csv. Numbers only on the command line. MODEL (or "
                        "any .py in --folder) is executed as Python: give only trusted modules; a "
                        "module edited by hand is refused unless --allow-edited.")
-    m.add_argument("model", help="model name (in --folder) or path to a generated module")
+    m.add_argument("model", help="model name (shipped with symmag, or in --folder) or path to a "
+                   "generated module (FILE.py)")
     m.add_argument("--y0", required=True, help="initial state, comma-separated")
     m.add_argument("--param", action="append", default=[], metavar="NAME=NUMBER")
     m.add_argument("--t-end", type=float, required=True)
@@ -439,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--method", default="DOP853")
     m.add_argument("--rtol", type=float, default=1e-9)
     m.add_argument("--atol", type=float, default=1e-12)
-    m.add_argument("--folder", default="generated/rhs")
+    m.add_argument("--folder", default=None, metavar="DIR",
+                   help="find MODEL as DIR/MODEL.py (default: the models shipped with symmag)")
     m.add_argument("--progress", action="store_true", help="report progress on stderr")
     m.add_argument("--allow-edited", action="store_true",
                    help="load a generated module whose body no longer matches its header (warns)")
@@ -477,7 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--spins", type=int, default=3, metavar="N")
     cmp.add_argument("--lambda", dest="lam", type=float, default=0.15, help="spin_spin only: the coupling")
     cmp.add_argument("--hz", type=float, default=1.0, help="spin_spin only: the field H_z")
-    cmp.add_argument("--folder", default=None, help="generated modules (default generated/rhs)")
+    cmp.add_argument("--folder", default=None, metavar="DIR",
+                     help="folder of generated modules (default: the models shipped with symmag)")
     cmp.add_argument("--plot", metavar="FILE", help="deviation against time, as PNG or PDF")
     cmp.set_defaults(func=cmd_compare)
     r = sub.add_parser(

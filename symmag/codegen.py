@@ -17,6 +17,11 @@ written only while the sum of squares lies in ``NORM_RANGE``; outside it the mod
 switches to x = |x| u with |x| from ``hypot`` (nothing squared under- or overflows).
 ``out`` is checked (ndarray, float64, y's shape) and may alias y.  Every name that renders
 also runs: keywords, builtins and the module's own names are renamed ``v_NAME``.
+
+``symmag codegen``, run at the checkout's root, writes the paper's models into
+``generated/rhs``, the one place the tool writes them; the wheel ships a copy of that
+folder as ``symmag/generated_rhs``, and tests/test_codegen.py fails when a committed module
+drifts from what the tool writes now (where models are looked up: :mod:`symmag.simulate`).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The exact magnetization solves the Liouville-von Neumann equation (1) for a few spins
 with the self-consistent Hamiltonian of each interaction (:mod:`symmag.dynamics`, full
-tensor-product space); the derived equations are the generated modules of
-``generated/rhs`` (:mod:`symmag.simulate`).  Conventions: hbar = 1, gamma = -|gamma| =
+tensor-product space); the derived equations are the generated modules shipped with
+symmag, or those in ``folder`` when one is given (:func:`symmag.simulate.load_model`: the
+same from any working directory).  Conventions: hbar = 1, gamma = -|gamma| =
 -1, V = 1, spins 1/2.
 
 * RSI (Sec. III): the Hamiltonian -M0 . (H_eff + H_r^d) is linear in the spins, with M
@@ -57,10 +58,11 @@ def thermal_invariant_state(system: SpinSystem, r0: Sequence[float], beta: float
     return rho / np.trace(rho)
 
 
-def _load(name: str, folder):
+def _load(name: str, folder: str | Path | None):
+    """A generated module: in ``folder``, or with None among the models shipped with symmag."""
     from .simulate import load_model
 
-    return load_model(name, folder) if folder is not None else load_model(name)
+    return load_model(name, folder)
 
 
 def _cross_matrix(v: np.ndarray) -> np.ndarray:
@@ -69,7 +71,8 @@ def _cross_matrix(v: np.ndarray) -> np.ndarray:
 
 def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0.0, 1.0),
         beta: float = 1.5, r0: Sequence[float] = (0.8, 0.1, -0.6), relaxation_times: float = 3.0,
-        points: int = 61, lambdabar46: float = 0.0, lambdabar49: float = 0.0, folder=None) -> Comparison:
+        points: int = 61, lambdabar46: float = 0.0, lambdabar49: float = 0.0,
+        folder: str | Path | None = None) -> Comparison:
     """The RSI: exact LvN evolution against the generated llg_rsi (41) -- or, with the
     Sec. III B modifications (46) and (49), against llg_rsi_extra -- over a few relaxation
     times tau = 1/((lambda0 + lambdabar49) omega0).
@@ -119,7 +122,7 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
 
 
 def spin_spin(n_sites: int = 3, lam: float = 0.15, h_z: float = 1.0, t_end: float = 8.0, points: int = 41,
-              rho0: np.ndarray | None = None, seed: int = 1, folder=None) -> Comparison:
+              rho0: np.ndarray | None = None, seed: int = 1, folder: str | Path | None = None) -> Comparison:
     """The spin-spin model: exact M(t) against the generated lowest order (G^ab frozen at
     t = 0), mean-field and cumulant-2 modules.  The default initial state is a random
     (correlated) density matrix, for which the lowest-order D does not vanish."""
@@ -154,7 +157,8 @@ def fit_exponent(lambdas: Sequence[float], errors: Sequence[float]) -> float:
 
 
 def lambda_scaling(lambdas: Sequence[float] = (0.02, 0.04, 0.08, 0.16), n_sites: int = 3, t_end: float = 4.0,
-                   h_z: float = 0.0, seed: int = 1, folder=None) -> dict[str, tuple[np.ndarray, float]]:
+                   h_z: float = 0.0, seed: int = 1, folder: str | Path | None = None
+                   ) -> dict[str, tuple[np.ndarray, float]]:
     """For each approximation, the largest deviation over t in [0, t_end] at each lambda and
     the fitted exponent p (error ~ lambda^p).  One random correlated initial state."""
     errs: dict[str, list[float]] = {}

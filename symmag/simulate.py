@@ -11,10 +11,27 @@ tolerances in range, a memory bound (``MAX_BYTES``) and a span the integration c
 (``MAX_TIME_SCALES``); during the integration a budget of right-hand-side evaluations (and
 optionally of seconds) stops it with "step budget exhausted".  :func:`load_model` executes
 the module it loads (trusted code) and refuses one whose body was edited by hand.
+
+Where a model comes from (:func:`load_model`, so ``symmag simulate`` and ``symmag compare``),
+in this order, never depending on the working directory:
+
+1. a path ending in ``.py`` is that file (relative to the working directory, as given);
+2. a model name with an explicit ``folder`` is ``folder/NAME.py``;
+3. a model name alone is one of the paper's models shipped with symmag
+   (:func:`shipped_folder`): ``symmag/generated_rhs/`` inside an installed wheel -- the
+   build maps the checkout's ``generated/rhs`` there (pyproject.toml ``package-dir``) -- or,
+   when symmag is imported from its checkout (source tree, editable install), the
+   checkout's ``generated/rhs`` itself.  ``symmag codegen`` writes only ``generated/rhs``;
+   the wheel carries a copy of what it wrote, checked at load time like any module.
+
+An unknown name is one error listing the known names.  Trusted code: the shipped folder
+(part of the installed package, as trusted as symmag itself) and the file or folder the
+caller names; nothing is ever loaded from the working directory unasked.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import numbers
@@ -60,27 +77,106 @@ def _one_line(exc: BaseException, limit: int = 200) -> str:
     return f"{type(exc).__name__}: {text[:limit]}"
 
 
-def load_model(name_or_path: str | Path, folder: str | Path = "generated/rhs", *,
+#: the subpackage of an installed symmag that holds the paper's generated modules
+SHIPPED_PACKAGE = "symmag.generated_rhs"
+
+
+def shipped_folder() -> Path | None:
+    """The folder of the paper's generated modules shipped with symmag: ``generated_rhs``
+    inside the installed package (a wheel), else the ``generated/rhs`` of the checkout symmag
+    is imported from (source tree or editable install); None when neither exists."""
+    package = Path(__file__).resolve().parent
+    installed = package / SHIPPED_PACKAGE.rpartition(".")[2]
+    if installed.is_dir():
+        return installed
+    root = package.parent
+    checkout = root / "generated" / "rhs"
+    if (root / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return None
+
+
+def known_models(folder: str | Path | None = None) -> list[str]:
+    """The model names in ``folder`` (default: the shipped models), sorted."""
+    where = shipped_folder() if folder is None else Path(folder)
+    if where is None or not where.is_dir():
+        return []
+    return sorted(p.stem for p in where.glob("*.py") if p.stem.isidentifier() and not p.stem.startswith("_"))
+
+
+#: most model names an error lists
+_LISTED = 12
+
+
+def _listing(known: Sequence[str]) -> str:
+    """Model names for one line: a NAME_numba beside its NAME is said once for all."""
+    twins = [n for n in known if f"{n}_numba" in known]
+    rest = [n for n in known if not (n.endswith("_numba") and n[: -len("_numba")] in twins)]
+    every = len(twins) == len(rest)
+    if len(rest) > _LISTED:
+        rest = [*rest[:_LISTED], f"and {len(rest) - _LISTED} more"]
+    if not twins:
+        return ", ".join(rest)
+    return ", ".join(rest) + (" (each also as NAME_numba)" if every else
+                              f" ({', '.join(twins)} also as NAME_numba)")
+
+
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def resolve_model(name_or_path: str | Path, folder: str | Path | None = None) -> Path:
+    """The file of a model: a path ending in ``.py`` as given, else ``NAME.py`` in
+    ``folder`` or, without one, among the shipped models (:func:`shipped_folder`).
+    An unknown name is one SymmagInputError listing the known names."""
+    path = Path(name_or_path)
+    if path.suffix == ".py":
+        if path.is_file():
+            return path
+        why = "it is a folder" if path.is_dir() else "no such file"
+        hint = (f"; the shipped model is named {path.stem}, without .py"
+                if path.parent == Path() and path.stem in known_models() else "")
+        raise SymmagInputError(f"no generated module {path}: {why}{hint}")
+    name = str(name_or_path)
+    if not name.isidentifier():
+        raise SymmagInputError(f"{name!r} is neither a model name nor a path to a .py file")
+    if folder is not None:
+        folder = Path(folder)
+        path = folder / f"{name}.py"
+        if path.is_file():
+            return path
+        known = known_models(folder)
+        if not folder.is_dir():
+            where = f"{folder} does not exist, so it holds no generated modules"
+        elif not known:
+            where = f"{folder} holds no generated modules"
+        else:
+            where = f"known in {folder}: {_listing(known)}"
+        raise SymmagInputError(f"no generated model {name!r}{_did_you_mean(name, known)} ({where}); "
+                               f"`symmag codegen -o {folder}` writes the paper's models there")
+    shipped = shipped_folder()
+    if shipped is None:
+        raise SymmagInputError(f"no model {name!r}: the models shipped with symmag are missing (neither "
+                               f"{Path(__file__).resolve().parent / 'generated_rhs'} nor a checkout's "
+                               "generated/rhs); reinstall symmag, or give a module's path or its folder")
+    path = shipped / f"{name}.py"
+    if path.is_file():
+        return path
+    known = known_models()
+    raise SymmagInputError(f"unknown model {name!r}{_did_you_mean(name, known)}; known models: "
+                           f"{_listing(known)}; a module of your own: give its path (FILE.py) or its folder")
+
+
+def load_model(name_or_path: str | Path, folder: str | Path | None = None, *,
                allow_edited: bool = False) -> ModuleType:
-    """A generated module, by model name (looked up in ``folder``) or by file path.
+    """A generated module, by model name (in ``folder``, default the models shipped with
+    symmag) or by path to a ``.py`` file -- :func:`resolve_model`.
 
     The file is executed as Python: load only trusted modules.  One whose body does not
     match the sha256 in its header (edited by hand, or not written by ``symmag codegen``) is
     refused, or with ``allow_edited`` loaded after a warning on stderr."""
-    path = Path(name_or_path)
-    if path.suffix != ".py":
-        name = str(name_or_path)
-        if not name.isidentifier():
-            raise SymmagInputError(f"{name!r} is neither a model name nor a path to a .py file")
-        path = Path(folder) / f"{name}.py"
-        if not path.is_file():
-            known = sorted(p.stem for p in Path(folder).glob("*.py")) if Path(folder).is_dir() else []
-            where = (f"known in {folder}: {', '.join(known)}" if known
-                     else f"{folder} holds no generated modules")
-            raise SymmagInputError(f"no generated model {name!r} ({where}); run `symmag codegen` "
-                                   "to write them")
-    elif not path.is_file():
-        raise SymmagInputError(f"no generated module {path}; run `symmag codegen` first")
+    path = resolve_model(name_or_path, folder)
     try:
         source = path.read_bytes()
     except OSError as exc:

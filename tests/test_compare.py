@@ -15,6 +15,13 @@ def test_rsi_exact_follows_the_llg_to_integrator_tolerance():
     assert abs(c.exact[2, -1] - c.exact[2, 0]) > 0.1 * np.linalg.norm(c.exact[:, 0])  # it relaxed
 
 
+def test_compare_uses_the_shipped_models_from_any_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    c = compare.rsi(n_sites=1, relaxation_times=1.0, points=6)
+    assert c.deviation("LLG (41)").max() < 1e-7
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_sec3b_exact_dynamics_follow_the_generated_model():
     """The radiation field with the extra field (46) and torque (49), M from M = (1 + A^T)<M0>
     solved numerically at each instant: exact M(t) follows llg_rsi_extra, also when the

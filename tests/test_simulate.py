@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from symmag import simulate as simulate_module
 from symmag.cli import main
 from symmag.errors import SymmagInputError
-from symmag.simulate import load_model, simulate
+from symmag.simulate import load_model, shipped_folder, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"
@@ -95,3 +97,40 @@ def test_step_budget_and_memory_bound(llg):
 def test_unknown_model_lists_the_known_ones():
     with pytest.raises(SymmagInputError, match=r"known in .*llg_rsi, llg_rsi_extra"):
         load_model("llg", FOLDER)
+
+
+def test_a_model_name_alone_is_the_shipped_model_from_any_directory(tmp_path, monkeypatch):
+    """MODEL: a path ending in .py (relative to the working directory), a name in an explicit
+    folder, else a name among the models shipped with symmag -- never ./generated/rhs unasked."""
+    import symmag
+
+    if Path(symmag.__file__).resolve().parent == ROOT / "symmag":  # imported from this checkout
+        assert shipped_folder() == FOLDER
+    monkeypatch.chdir(tmp_path)
+    assert Path(load_model("llg_rsi").__file__) == shipped_folder() / "llg_rsi.py"
+    shutil.copy(FOLDER / "llg_rsi.py", tmp_path / "mine.py")
+    assert load_model("mine.py").PARAMETERS == ("gamma_abs", "alpha0", "Hx", "Hy", "Hz")
+    (tmp_path / "generated" / "rhs").mkdir(parents=True)  # a working directory's own generated/rhs
+    (tmp_path / "generated" / "rhs" / "llg_rsi.py").write_text("raise SystemExit('not loaded')\n")
+    assert Path(load_model("llg_rsi").__file__) == shipped_folder() / "llg_rsi.py"
+    with pytest.raises(SymmagInputError, match=r"llg_rsi\.py: no such file; the shipped model is named"):
+        load_model("llg_rsi.py")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("llg_rs", "unknown model 'llg_rs' (did you mean llg_rsi"),
+    ("easy_axis", "known models: llg_rsi, llg_rsi_extra, spin_spin_cumulant2, spin_spin_lowest, "
+                  "spin_spin_mean_field (each also as NAME_numba)"),
+])
+def test_unknown_shipped_model_lists_the_known_ones(name, words):
+    with pytest.raises(SymmagInputError) as exc:
+        load_model(name)
+    text = str(exc.value)
+    assert words in text and "\n" not in text and len(text) <= 300, text
+    assert "codegen" not in text  # regenerating would not make an unknown model
+
+
+def test_missing_shipped_models_are_one_error(monkeypatch):
+    monkeypatch.setattr(simulate_module, "shipped_folder", lambda: None)
+    with pytest.raises(SymmagInputError, match=r"the models shipped with symmag are missing.*reinstall"):
+        load_model("llg_rsi")
