@@ -30,6 +30,15 @@ MAX_COMPARE_SPINS = 6
 
 __all__ = ["build_parser", "main"]
 
+
+def __getattr__(name: str):
+    # discover and run_records moved to symmag.runner; kept reachable here, imported on use
+    if name in ("discover", "run_records"):
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module 'symmag.cli' has no attribute {name!r}")
+
 CHECK_HELP = """\
 Run derivations and check every step.  With no PATH, runs every module of the
 installed `derivations` package.  A PATH is a Python file defining DERIVATION
@@ -176,6 +185,32 @@ def cmd_check(args) -> int:
     else:
         print(_table(records, args.strict, args.verbose, wall, cached))
     return gate(records, args.strict)
+
+
+def cmd_new(args) -> int:
+    """Write a commented starting module NAME.py that passes ``symmag check`` as written."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from . import atomic
+
+    path = Path(args.name if args.name.endswith(".py") else f"{args.name}.py")
+    name = path.stem
+    if not name.isidentifier():
+        raise SymmagInputError(f"a module name is a Python identifier (letters, digits, _), got {name!r}")
+    if path.exists() and not args.force:
+        raise SymmagInputError(f"{path} exists; choose another name or pass --force to overwrite it")
+    if any(c in args.title for c in '"\\\n'):
+        raise SymmagInputError("--title: no quotes, backslashes or line breaks")
+    env = Environment(loader=PackageLoader("symmag", "templates"), undefined=StrictUndefined,
+                      keep_trailing_newline=True)
+    text = env.get_template("new_derivation.py.j2").render(
+        name=name, filename=path.name, title=args.title or name.replace("_", " ").capitalize())
+    try:
+        atomic.write_text(path, text)
+    except OSError as exc:
+        raise SymmagInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    print(path)
+    return 0
 
 
 def cmd_mutate(args) -> int:
@@ -408,6 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add each step's detail, its residual as plain text, and its time")
     _cache_and_quiet(c)
     c.set_defaults(func=cmd_check)
+    nw = sub.add_parser("new", help="write a commented starting derivation module NAME.py",
+                        description="Write NAME.py: metadata, a printed table, a definition, claims "
+                        "built from the algebra and a Derived result with its check; it passes "
+                        "`symmag check NAME.py` as written. docs/tutorial.md goes further.")
+    nw.add_argument("name", metavar="NAME", help="module name (NAME or NAME.py, a Python identifier)")
+    nw.add_argument("--title", default="", help="the derivation's title (default: from NAME)")
+    nw.add_argument("--force", action="store_true", help="overwrite an existing file")
+    nw.set_defaults(func=cmd_new)
     mu = sub.add_parser("mutate", help="mutation testing: do the checks notice a changed derivation?",
                         description="Rewrite the derivation code (AST mutants of function bodies; never "
                         "the printed tables or pinned errata), run each mutant's affected steps in a "
