@@ -63,7 +63,7 @@ def initial_correlations(system: SpinSystem, rho0: np.ndarray, order: int = 3) -
 
 
 def spin_spin_exact(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,
-                    t: np.ndarray) -> np.ndarray:
+                    t: np.ndarray, progress=None) -> np.ndarray:
     """Exact M(t) = <M0>(t), shape (3, T), of the self-consistent spin-spin model (V = 1)."""
     mats = [system.collective(a) for a in range(3)]
 
@@ -71,7 +71,8 @@ def spin_spin_exact(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float
         proj = sum(np.trace(rho @ a).real * a for a in mats)
         return -h_z * mats[2] + lam / system.gamma**2 * proj @ proj
 
-    return np.array([[np.trace(r @ a).real for a in mats] for r in evolve(hamiltonian, rho0, t)]).T
+    return np.array([[np.trace(r @ a).real for a in mats]
+                     for r in evolve(hamiltonian, rho0, t, progress=progress)]).T
 
 
 def spin_spin_errors(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,

@@ -359,15 +359,17 @@ def cmd_compare(args) -> int:
             raise SymmagInputError(f"{flag} must be a finite number, got {value}")
     if args.plot and Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
         raise SymmagInputError(f"--plot writes .png, .pdf or .svg, got {args.plot!r}")
-    if args.model == "llg_rsi":
-        c = compare.rsi(n_sites=args.spins, folder=args.folder)
-    elif args.model == "llg_rsi_extra":
-        c = compare.rsi(n_sites=args.spins, lambdabar46=args.lambdabar46, lambdabar49=args.lambdabar49,
-                        folder=args.folder)
-    else:
-        if not args.lam > 0:
-            raise SymmagInputError(f"--lambda must be positive, got {args.lam}")
-        c = compare.spin_spin(n_sites=args.spins, lam=args.lam, h_z=args.hz, folder=args.folder)
+    with Progress(f"compare {args.model}", quiet=args.quiet) as progress:
+        if args.model == "llg_rsi":
+            c = compare.rsi(n_sites=args.spins, folder=args.folder, progress=progress.time)
+        elif args.model == "llg_rsi_extra":
+            c = compare.rsi(n_sites=args.spins, lambdabar46=args.lambdabar46, lambdabar49=args.lambdabar49,
+                            folder=args.folder, progress=progress.time)
+        else:
+            if not args.lam > 0:
+                raise SymmagInputError(f"--lambda must be positive, got {args.lam}")
+            c = compare.spin_spin(n_sites=args.spins, lam=args.lam, h_z=args.hz, folder=args.folder,
+                                  progress=progress.time)
     setup = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}" for k, v in c.setup.items())
     print(f"{c.model}: exact Liouville-von Neumann M(t) against the derived equations ({setup})")
     names = list(c.approximations)
@@ -525,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--folder", default=None, metavar="DIR",
                      help="folder of generated modules (default: the models shipped with symmag)")
     cmp.add_argument("--plot", metavar="FILE", help="deviation against time, as PNG or PDF")
+    cmp.add_argument("-q", "--quiet", action="store_true", help="no progress line on stderr")
     cmp.set_defaults(func=cmd_compare)
     r = sub.add_parser(
         "reduce",

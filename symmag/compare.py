@@ -72,7 +72,7 @@ def _cross_matrix(v: np.ndarray) -> np.ndarray:
 def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0.0, 1.0),
         beta: float = 1.5, r0: Sequence[float] = (0.8, 0.1, -0.6), relaxation_times: float = 3.0,
         points: int = 61, lambdabar46: float = 0.0, lambdabar49: float = 0.0,
-        folder: str | Path | None = None) -> Comparison:
+        folder: str | Path | None = None, progress=None) -> Comparison:
     """The RSI: exact LvN evolution against the generated llg_rsi (41) -- or, with the
     Sec. III B modifications (46) and (49), against llg_rsi_extra -- over a few relaxation
     times tau = 1/((lambda0 + lambdabar49) omega0).
@@ -109,7 +109,8 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
     rho0 = thermal_invariant_state(system, r0, beta)
     tau = 1 / abs((lam0 + lambdabar49) * np.linalg.norm(h))
     t = np.linspace(0, relaxation_times * tau, points)
-    exact = np.array([magnetization(r) for r in evolve(hamiltonian, rho0, t, rtol=1e-11, atol=1e-13)]).T
+    exact = np.array([magnetization(r) for r in evolve(hamiltonian, rho0, t, rtol=1e-11, atol=1e-13,
+                                                                progress=progress)]).T
     extra = bool(lambdabar46 or lambdabar49)
     name = "llg_rsi_extra" if extra else "llg_rsi"
     args = (1.0, alpha0, lambdabar46, lambdabar49, *h) if extra else (1.0, alpha0, *h)
@@ -122,7 +123,8 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
 
 
 def spin_spin(n_sites: int = 3, lam: float = 0.15, h_z: float = 1.0, t_end: float = 8.0, points: int = 41,
-              rho0: np.ndarray | None = None, seed: int = 1, folder: str | Path | None = None) -> Comparison:
+              rho0: np.ndarray | None = None, seed: int = 1, folder: str | Path | None = None,
+              progress=None) -> Comparison:
     """The spin-spin model: exact M(t) against the generated lowest order (G^ab frozen at
     t = 0), mean-field and cumulant-2 modules.  The default initial state is a random
     (correlated) density matrix, for which the lowest-order D does not vanish."""
@@ -136,7 +138,7 @@ def spin_spin(n_sites: int = 3, lam: float = 0.15, h_z: float = 1.0, t_end: floa
     if rho0.shape != (system.dim, system.dim):
         raise ValueError(f"rho0 must have shape ({system.dim}, {system.dim}), got {rho0.shape}")
     t = np.linspace(0, t_end, points)
-    exact = spin_spin_exact(system, rho0, lam, h_z, t)
+    exact = spin_spin_exact(system, rho0, lam, h_z, t, progress=progress)
     g0 = {"G" + "".join(_AX[a] for a in w): v for w, v in initial_correlations(system, rho0, 2).items()
           if len(w) == 2}
     common = {"gamma_abs": 1.0, "lambda": lam, "Hx": 0.0, "Hy": 0.0, "Hz": h_z, "hbar": 1.0, **g0}

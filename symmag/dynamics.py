@@ -51,9 +51,11 @@ def _positive(value, name: str) -> float:
 
 def evolve(hamiltonian: Hamiltonian, rho0: np.ndarray, t_eval: Sequence[float], hbar: float = 1.0,
            rtol: float = 1e-10, atol: float = 1e-12,
-           max_evaluations: int = MAX_EVALUATIONS) -> np.ndarray:
+           max_evaluations: int = MAX_EVALUATIONS,
+           progress: Callable[[float, float], None] | None = None) -> np.ndarray:
     """rho(t) at the times ``t_eval`` (from t_eval[0]), shape (T, d, d).
-    ``hamiltonian(t, rho)`` may use rho (self-consistent fields)."""
+    ``hamiltonian(t, rho)`` may use rho (self-consistent fields); ``progress(t, t_end)`` is
+    called as the integration advances (e.g. :meth:`symmag.progress.Progress.time`)."""
     if not callable(hamiltonian):
         raise SymmagInputError("hamiltonian must be a callable (t, rho) -> matrix")
     shape = np.shape(rho0)  # checked before any copy is made
@@ -92,6 +94,8 @@ def evolve(hamiltonian: Hamiltonian, rho0: np.ndarray, t_eval: Sequence[float], 
         calls[0] += 1
         if calls[0] > max_evaluations:
             raise _Budget
+        if progress is not None:
+            progress(t, t_eval[-1])
         rho = y.reshape(d, d)
         try:
             h = np.asarray(hamiltonian(t, rho), dtype=complex)

@@ -21,10 +21,15 @@ class Progress:
         self.enabled = not quiet and _is_terminal(self.stream)
         self.start = time.perf_counter()
         self._width = 0
+        self._last = -1.0
 
-    def _draw(self, text: str) -> None:
+    def _draw(self, text: str, throttle: bool = False) -> None:
         if not self.enabled:
             return
+        now = time.perf_counter()
+        if throttle and now - self._last < 0.1:  # a callback from an integrator: ten lines a second
+            return
+        self._last = now
         line = f"{self.label}: {text}  {time.perf_counter() - self.start:.0f} s"
         self.stream.write("\r" + line.ljust(self._width))
         self.stream.flush()
@@ -34,6 +39,10 @@ class Progress:
         """``done`` of ``total`` (default: the total given at construction) finished."""
         total = self.total if total is None else total
         self._draw(f"{done}/{total}" if total else str(done))
+
+    def time(self, t: float, t_end: float) -> None:
+        """An integration has reached time ``t`` of ``t_end`` (called often: throttled)."""
+        self._draw(f"t = {t:.4g} of {t_end:.4g}", throttle=True)
 
     def stage(self, name: str) -> None:
         """A named stage begins (e.g. ``pdflatex``)."""
