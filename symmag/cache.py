@@ -390,3 +390,68 @@ def plan(paths: Sequence[str], options: Mapping, store: Store | None = None) -> 
     memo.save()
     hits = {k.path: r for k in keys if (r := store.load(k)) is not None}
     return Plan(keys, hits, store)
+
+
+# -- the report: skipped when its inputs and its own files are as the last run left them --
+STAMP = ".symmag-report.json"
+
+
+def _tool_identity(name: str) -> str:
+    """Which ``name`` on PATH, and which build of it (path, size, mtime): an upgrade of TeX
+    Live changes the PDF, so it changes the key."""
+    import shutil
+
+    found = shutil.which(name)
+    if found is None:
+        return f"{name}: absent"
+    st = Path(found).resolve().stat()
+    return f"{Path(found).resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def report_key(p: Plan, options: Mapping, extra_files: Sequence[Path] = ()) -> str | None:
+    """The hash of everything a report is made from -- every module's records (all must be
+    hits), the figure code, matplotlib and the LaTeX tools -- or None when a module must run."""
+    if p.misses:
+        return None
+    deps = _Deps()
+    for f in extra_files:
+        d = dependencies(f)
+        deps.files.update(d.files)
+        deps.markers |= d.markers
+    return _digest(json.dumps({"format": FORMAT, "modules": [k.key for k in p.keys],
+                               "options": dict(sorted(options.items())),
+                               "files": sorted(deps.files.items()), "markers": sorted(deps.markers),
+                               "matplotlib": _version("matplotlib"),
+                               "tools": [_tool_identity(t) for t in ("latexmk", "pdflatex")]}).encode())
+
+
+def _outputs(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): _file_hash(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != STAMP and "__pycache__" not in p.parts}
+
+
+def report_is_current(folder: Path, key: str) -> bool:
+    """True when ``folder`` holds a report built under ``key`` and none of its files changed."""
+    try:
+        stamp = json.loads((folder / STAMP).read_text(encoding="utf-8"))
+        return stamp.get("key") == key and stamp.get("files") == _outputs(folder)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def write_stamp(folder: Path, key: str) -> None:
+    """Record the key and the files of a report just built (inside its generation)."""
+    atomic.write_text(folder / STAMP, json.dumps({"format": FORMAT, "key": key,
+                                                  "files": _outputs(folder)}, indent=1))
+
+
+def figures_file() -> Path | None:
+    """``derivations/figures.py`` of the installed paper package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec("derivations")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if (Path(location) / "figures.py").is_file():
+            return (Path(location) / "figures.py").resolve()
+    return None

@@ -311,6 +311,22 @@ def cmd_report(args) -> int:
     if out.exists() and not out.is_dir():
         raise SymmagInputError(f"-o {args.output}: exists and is not a folder")
     _folder(str(out.parent) if str(out.parent) else ".")
+    from . import cache
+
+    options = {"latex": True, "necessity": not args.no_assumptions,
+               "step_timeout": _timeout(args.step_timeout)}
+    plan = cache.plan(args.paths, options) if not args.no_cache else None
+    figures_code = [] if args.paths else [f for f in [cache.figures_file()] if f is not None]
+    key = cache.report_key(plan, {**options, "pdf": args.pdf, "paper": not args.paths},
+                           figures_code) if plan is not None else None
+    if key is not None and out.is_dir() and cache.report_is_current(out, key):
+        # nothing it is made from changed, and nobody touched its files: it is up to date
+        print(out / "symmag-report.tex")
+        if args.pdf:
+            print(out / "symmag-report.pdf")
+        print(f"(up to date: {args.output} was built from these very inputs; --no-cache rebuilds it)",
+              file=sys.stderr)
+        return gate([r for k in plan.keys for r in plan.hits[k.path]])
     with Progress("report", quiet=args.quiet) as progress:
         records, derivations, _ = _run(args.paths, jobs, True, not args.no_assumptions,
                                        _timeout(args.step_timeout), not args.no_cache, progress,
@@ -335,6 +351,13 @@ def cmd_report(args) -> int:
                 # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
                 atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
                                                          f"{time.perf_counter() - start:.1f} s\n")
+                if not args.no_cache and cache.enabled():
+                    # the key of the inputs as they are now: every module just ran, or was a hit
+                    after = cache.plan(args.paths, options)
+                    now = cache.report_key(after, {**options, "pdf": args.pdf, "paper": not args.paths},
+                                           figures_code) if after is not None else None
+                    if now is not None:
+                        cache.write_stamp(stage, now)
         except OSError as exc:
             raise SymmagInputError(f"cannot write the report into {args.output}: "
                                    f"{exc.strerror or exc}") from exc

@@ -142,3 +142,20 @@ def test_the_paper_modules_are_found_without_importing():
 def test_constants_agree_with_the_modules_that_own_them():
     assert cli.STEP_TIMEOUT == runner.STEP_TIMEOUT
     assert cache.NOT_DERIVATIONS == runner.NOT_DERIVATIONS
+
+
+def test_report_with_nothing_changed_is_not_rebuilt(cached, tmp_path, capsys):
+    mod = str(_write(tmp_path / "mine.py", "mine"))
+    out = tmp_path / "report"
+    assert main(["report", mod, "-o", str(out)]) == 0
+    tex = out / "symmag-report.tex"
+    built = tex.stat().st_mtime_ns
+    assert "up to date" not in capsys.readouterr().err
+    assert main(["report", mod, "-o", str(out)]) == 0
+    assert "up to date" in capsys.readouterr().err and tex.stat().st_mtime_ns == built
+    tex.write_text(tex.read_text() + "% edited by hand\n")  # its files changed: rebuilt
+    assert main(["report", mod, "-o", str(out)]) == 0
+    assert "up to date" not in capsys.readouterr().err and "edited by hand" not in tex.read_text()
+    _write(Path(mod), "mine", value="sp.sqrt(3)")  # an input changed: rebuilt, and the gate says so
+    assert main(["report", mod, "-o", str(out)]) == 1
+    assert "up to date" not in capsys.readouterr().err
