@@ -159,3 +159,15 @@ def test_report_with_nothing_changed_is_not_rebuilt(cached, tmp_path, capsys):
     _write(Path(mod), "mine", value="sp.sqrt(3)")  # an input changed: rebuilt, and the gate says so
     assert main(["report", mod, "-o", str(out)]) == 1
     assert "up to date" not in capsys.readouterr().err
+
+
+def test_an_unusable_cache_folder_is_no_error(monkeypatch, tmp_path, capsys):
+    """A cache that cannot be written (here: its path is a file) costs speed, never a result."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("SYMMAG_NO_CACHE", "")
+    monkeypatch.setenv("SYMMAG_CACHE_DIR", str(blocker))
+    mod = _write(tmp_path / "mine.py", "mine")
+    for _ in range(2):
+        code, out = _check(capsys, str(mod))
+        assert code == 0 and out["summary"]["cached"] == 0 and _statuses(out) == {"mine-root": "verified"}
