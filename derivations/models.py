@@ -1,5 +1,13 @@
-"""The paper's equations as numeric models for ``symmag codegen``, built from the
-derivations with SymPy doing every substitution (nothing typed from the paper).
+"""The paper's Hamiltonians, written once, and its equations as numeric models for ``symmag codegen``,
+built from the derivations with SymPy doing every substitution (nothing typed from the paper).
+
+The Hamiltonians -- the RSI (31)-(32) with the Sec. III B modifications (46), (49), (53), and the
+spin-spin interaction (63) -- are symmag operators, the one definition that every route starts from:
+the D-term and the hierarchy (the derivations), the closures and generated modules (below) and the
+exact dynamics (:mod:`symmag.exact`, used by :mod:`symmag.compare` and :mod:`symmag.accuracy`).  This
+part imports only symmag and :mod:`.printed` (the paper's symbols), so the derivation modules can
+import it without a cycle and the numeric side without the derivations: the section modules are
+imported lazily, by the models that need their derived rates.
 
 Conventions (one naming and one gamma convention for all models): gamma = -|gamma|
 (parameter ``gamma_abs`` > 0), the dimensionless damping ``alpha0`` = alpha |M|, the
@@ -13,15 +21,14 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symmag.algebra import cross, dot
+from symmag.algebra import M0, Op, cross, dot
 from symmag.codegen import Model
 from symmag.conventions import gamma, gamma_abs
+from symmag.dterm import zeeman_hamiltonian
 from symmag.errors import SymmagInputError
 from symmag.fields import H_eff, M
 
-from .printed import alpha, alpha0, lb46, lb49
-from .sec3a_rsi import gilbert_rate
-from .sec3b_general_field import combined_rate
+from .printed import alpha, alpha0, kappa, lam, lb46, lb49
 
 STATE = sp.symbols("Mx My Mz", real=True)
 FIELD = sp.symbols("Hx Hy Hz", real=True)
@@ -29,6 +36,73 @@ GAMMA_ABS = sp.Symbol("gamma_abs", positive=True)
 ALPHA0 = sp.Symbol("alpha0", positive=True)
 #: the two barred parameters of Sec. III B (both printed as lambda0 in the extraction)
 LB46, LB49 = lb46, lb49
+
+
+# -- the paper's Hamiltonians ------------------------------------------------------------------
+def radiation_field(lam_: sp.Expr = lam, alpha_: sp.Expr = alpha) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """H_r^d = lambda (M x H_eff - alpha M^2 H_eff)  (32), M the c-number magnetization."""
+    return tuple(lam_ * (c - alpha_ * dot(M, M) * h) for c, h in zip(cross(M, H_eff), H_eff))
+
+
+#: the modifications of H_r^d in Sec. III B
+FIELD_KINDS = ("none", "46", "49", "53", "46+49")
+
+
+def field_modification(kind: str, inverse_magnitude: sp.Expr | None = None) -> tuple:
+    """The term that the modification ``kind`` adds to H_r^d of (32): -lambdabar46 H_eff (46),
+    (lambdabar49/|M|) M x H_eff (49), kappa lambda M (M . H_eff)/|M| (53), or (46) and (49) together.
+    ``inverse_magnitude`` stands for 1/|M| (default 1/sqrt(M . M); a positive symbol keeps the
+    coefficients polynomial for exact checks)."""
+    if kind not in FIELD_KINDS:
+        raise SymmagInputError(f"unknown modification of the radiation field {kind!r}; one of {FIELD_KINDS}")
+    inv = 1 / sp.sqrt(dot(M, M)) if inverse_magnitude is None else inverse_magnitude
+    m_x_h = cross(M, H_eff)
+    return {
+        "none": (sp.S.Zero,) * 3,
+        "46": tuple(-lb46 * h for h in H_eff),
+        "49": tuple(lb49 * inv * c for c in m_x_h),
+        "53": tuple(kappa * lam * M[a] * inv * dot(M, H_eff) for a in range(3)),
+        "46+49": tuple(-lb46 * h + lb49 * inv * c for h, c in zip(H_eff, m_x_h)),
+    }[kind]
+
+
+def rsi_interaction(kind: str = "none", lam_: sp.Expr = lam, alpha_: sp.Expr = alpha,
+                    inverse_magnitude: sp.Expr | None = None) -> Op:
+    """lambda H_I = -gamma sum_i S_i . H_r^d = -M0 . H_r^d  (31), by (6), with H_r^d of (32) and the
+    modification ``kind`` of Sec. III B (:func:`field_modification`)."""
+    h_r = [a + b for a, b in zip(radiation_field(lam_, alpha_), field_modification(kind, inverse_magnitude))]
+    return -dot([M0(a) for a in range(3)], h_r)
+
+
+def rsi_hamiltonian(kind: str = "none", lam_: sp.Expr = lam, alpha_: sp.Expr = alpha,
+                    inverse_magnitude: sp.Expr | None = None) -> Op:
+    """H = -M0 . H_eff (3) + lambda H_I (31)."""
+    return zeeman_hamiltonian() + rsi_interaction(kind, lam_, alpha_, inverse_magnitude)
+
+
+def rsi_dimensionless(h: Op) -> Op:
+    """An RSI Hamiltonian in the dimensionless alpha0 = alpha |M| (the parameter ``ALPHA0`` of the
+    generated models) with lambda = lambda0/|M|, alpha = alpha0/|M| (40) and lambda0 =
+    alpha0/(1 + alpha0^2) (39): the form whose exact dynamics llg_rsi (41) describes."""
+    magnitude = sp.sqrt(dot(M, M))
+    lam0_ = ALPHA0 / (1 + ALPHA0**2)
+    return h.xreplace({lam: lam0_ / magnitude, alpha: ALPHA0 / magnitude})
+
+
+def spin_spin_coupling(a: int, b: int) -> sp.Expr:
+    """J^{ab} = lambda M^a M^b  (63)."""
+    return lam * M[a] * M[b]
+
+
+def spin_spin_interaction() -> Op:
+    """lambda H_I = sum_{i,j} J^{ab} S_i^a S_j^b of (63) over all sites = J^{ab} M0^a M0^b/gamma^2 (6)."""
+    terms = (spin_spin_coupling(a, b) * M0(a) * M0(b) for a in range(3) for b in range(3))
+    return sum(terms, Op()) / gamma**2
+
+
+def spin_spin_hamiltonian() -> Op:
+    """H = -M0 . H_eff (3) + (lambda/gamma^2)(M . M0)^2, the spin-spin model (63) of Sec. IV."""
+    return zeeman_hamiltonian() + spin_spin_interaction()
 
 
 def _llg_form(rate: Sequence[sp.Expr]) -> tuple[sp.Expr, ...]:
@@ -55,6 +129,7 @@ def llg_rsi() -> Model:
     """(41), the LLG equation of the radiation-spin interaction: the Gilbert equation
     (29)+(38) solved for dM/dt (step llg-form), with lambda and alpha eliminated through
     (39)-(40): alpha = alpha0/|M|, |M| taken from the state."""
+    from .sec3a_rsi import gilbert_rate  # lazily: sec3a may import the Hamiltonians above
     doc = ("LLG equation (41) of the radiation-spin interaction, Saradzhev et al. Sec. III A:\n"
            "dM/dt = -|gamma|/(1 + alpha0^2) [M x H + (alpha0/|M|) M x (M x H)],\n"
            "gamma = -|gamma|, alpha0 = alpha |M| dimensionless, lambda0 = alpha0/(1 + alpha0^2).\n"
@@ -67,6 +142,7 @@ def llg_rsi_extra() -> Model:
     """Sec. III B: the radiation field (32) with the extra parallel field (46) and the extra
     torque (49) together -- the derived equation in Gilbert form (step combined-general-field,
     valid in any time-dependent field), solved for dM/dt."""
+    from .sec3b_general_field import combined_rate
     doc = ("The RSI magnetization equation with both Sec. III B modifications of the radiation\n"
            "field, Saradzhev et al. (46) and (49): H_r^d -> H_r^d - lambdabar46 H_eff +\n"
            "(lambdabar49/|M|) M x H_eff. Derived (symmag check, step combined-general-field):\n"

@@ -2,8 +2,9 @@
 
 The spin-spin model (63) with its self-consistent coupling J^{ab} = lambda M^a M^b,
 M = <M0> (M_I = 0, V = 1), in a static field H_z z:  H = -M0 . H_eff + (lambda/gamma^2)
-(M . M0)^2.  The exact magnetization comes from the Liouville-von Neumann equation
-(:mod:`symmag.dynamics`); the approximations integrate closed SymPy systems:
+(M . M0)^2, written once (:func:`derivations.models.spin_spin_hamiltonian`).  The exact
+magnetization comes from the Liouville-von Neumann equation on that operator
+(:func:`symmag.exact.solve_full_space`); the approximations integrate closed SymPy systems:
 
 * ``lowest order``: the paper's choice, G^{ab} frozen at its initial value (72)-(76);
 * ``mean field``: every moment factorized (:func:`symmag.closures.mean_field`);
@@ -18,21 +19,25 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from .algebra import M0, dot
+from .algebra import Op
 from .closures import cumulant_expansion, mean_field
 from .conventions import V, gamma, hbar
-from .dynamics import evolve
+from .exact import solve_full_space
 from .expectation import correlation_symbol, moment_average
 from .fields import H_eff, M
-from .hierarchy import correlation_rate
+from .hierarchy import correlation_rate, symmetrized_operator
 from .matrices import SpinSystem
 
+#: the coupling of (63): equal to derivations.printed.lam (SymPy symbols are equal by name and assumptions)
 LAMBDA = sp.Symbol("lambda", real=True)
 
 
-def spin_spin_hamiltonian():
-    projection = sum(M[a] * M0(a) for a in range(3))
-    return -dot([M0(a) for a in range(3)], H_eff) + LAMBDA / gamma**2 * projection**2
+def spin_spin_hamiltonian() -> Op:
+    """H = -M0 . H_eff + (lambda/gamma^2)(M . M0)^2 (63): :func:`derivations.models.spin_spin_hamiltonian`,
+    the one definition (imported here when needed: the derivations build on symmag)."""
+    from derivations.models import spin_spin_hamiltonian as paper
+
+    return paper()
 
 
 def spin_spin_systems() -> dict[str, dict[sp.Symbol, sp.Expr]]:
@@ -48,31 +53,21 @@ def spin_spin_systems() -> dict[str, dict[sp.Symbol, sp.Expr]]:
     }
 
 
-def _weyl(mats, word):
-    perms = set(itertools.permutations(word))
-    total = sum(np.linalg.multi_dot([mats[a] for a in p]) if len(p) > 1 else mats[p[0]] for p in perms)
-    return total / len(perms)
-
-
 def initial_correlations(system: SpinSystem, rho0: np.ndarray, order: int = 3) -> dict[tuple, float]:
     """The correlations of rho0 up to ``order``, by word (sorted axes): m^a for one index,
-    G^w = 2^(n-1) <W(w)> (Weyl-ordered, V = 1) for n indices -- the symbols' convention."""
-    mats = [system.collective(a) for a in range(3)]
-    return {w: (2 ** (len(w) - 1) if len(w) > 1 else 1) * np.trace(rho0 @ _weyl(mats, w)).real
+    G^w = 2^(n-1) <W(w)> (Weyl-ordered, V = 1) for n indices -- the symbols' convention; W(w) is
+    :func:`symmag.hierarchy.symmetrized_operator` on the matrices of ``system``."""
+    return {w: (2 ** (len(w) - 1) if len(w) > 1 else 1) *
+            np.trace(rho0 @ system.matrix(symmetrized_operator(w))).real
             for n in range(1, order + 1) for w in itertools.combinations_with_replacement(range(3), n)}
 
 
 def spin_spin_exact(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,
                     t: np.ndarray, progress=None) -> np.ndarray:
-    """Exact M(t) = <M0>(t), shape (3, T), of the self-consistent spin-spin model (V = 1)."""
-    mats = [system.collective(a) for a in range(3)]
-
-    def hamiltonian(_t, rho):
-        proj = sum(np.trace(rho @ a).real * a for a in mats)
-        return -h_z * mats[2] + lam / system.gamma**2 * proj @ proj
-
-    return np.array([[np.trace(r @ a).real for a in mats]
-                     for r in evolve(hamiltonian, rho0, t, progress=progress)]).T
+    """Exact M(t) = <M0>(t), shape (3, T), of the self-consistent spin-spin model (V = 1): the
+    symbolic Hamiltonian through :func:`symmag.exact.solve_full_space`."""
+    return solve_full_space(spin_spin_hamiltonian(), system, rho0, t, parameters={LAMBDA: lam},
+                            field=(0.0, 0.0, h_z), progress=progress).M
 
 
 def spin_spin_errors(system: SpinSystem, rho0: np.ndarray, lam: float, h_z: float,

@@ -13,10 +13,12 @@ Jᵃ the spin-J matrices in the basis m = +J ... -J (J₊ just above the diagona
 G^{ab} = ⟨[M̂₀ᵃ, M̂₀ᵇ]₊⟩/V.  ρ has unit trace.
 
 Hamiltonians are polynomials in the components of M̂₀ whose c-number coefficients may depend on t
-and on M (self-consistent fields, as both of the paper's interactions): ``hamiltonian(t, M)``
+and on M (self-consistent fields, as both of the paper's interactions) -- written symbolically and
+translated by :mod:`symmag.exact`, or by hand: ``hamiltonian(t, M)``
 returns a mapping word -> coefficient, a word being a string over "xyz" or a tuple of axes 0-2,
 e.g. ``{"z": -h, "xy": k, "yx": k}`` is -h M̂₀ᶻ + k (M̂₀ˣM̂₀ʸ + M̂₀ʸM̂₀ˣ).  Matrices are never
-formed: every word is banded in the |J, m⟩ basis.
+formed on the ODE route: every word is banded in the |J, m⟩ basis.  A fixed Hamiltonian (the
+mapping itself, no callback) is propagated exactly by diagonalizing each kept sector's block.
 
 States.  Each sector's ρ_J is held as weighted pure states, d_J ρ_J = Σ_k w_k |ψ_k⟩⟨ψ_k| with w_k
 the probability of state k in the whole ρ (for the thermal state (11), the R₀ eigenbasis).  States
@@ -404,7 +406,8 @@ class _Banded:
         return self.stacks[n]
 
 
-def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: Sequence[float], *,
+def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveState,
+                      t_eval: Sequence[float], *,
                       frame: Sequence[float] | None = None, second_moments: bool = False,
                       observables: Mapping[str, Polynomial] | None = None,
                       rtol: float = 1e-10, atol: float = 1e-12,
@@ -413,9 +416,12 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
     iħ dρ/dt = [H(t, M), ρ] with M = ⟨M̂₀⟩/V of the current state, at the times ``t_eval``.
 
     ``hamiltonian(t, M)`` returns the polynomial in M̂₀ (module docstring); it is checked to be
-    Hermitian at t_eval[0].  Each kept pure state evolves as iħ dψ/dt = H ψ, all of them in one
-    DOP853 solve (the integrator of :func:`symmag.dynamics.evolve`) stepped by hand so that only
-    the moments at ``t_eval`` are stored.  ``frame``, a constant vector f, makes the solve run in
+    Hermitian at t_eval[0].  A fixed Hamiltonian -- the polynomial itself, a mapping -- is
+    propagated exactly instead: each kept sector's H_J diagonalized once (``frame``, rtol, atol and
+    max_steps then play no part; ``nfev`` is 0).  Otherwise each kept pure state evolves as
+    iħ dψ/dt = H ψ, all of them in one DOP853 solve (the integrator of
+    :func:`symmag.dynamics.evolve`) stepped by hand so that only the moments at ``t_eval`` are
+    stored.  ``frame``, a constant vector f, makes the solve run in
     the interaction picture of H_f = f·M̂₀ -- exact for any H, in which M̂₀ rotates rigidly,
     dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps.
     ``observables`` maps names to polynomials in M̂₀ (the Hamiltonian's format, e.g.
@@ -425,8 +431,10 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
     :class:`SymmagInputError` (the tolerances or the Hamiltonian ask too much)."""
     if not isinstance(state, CollectiveState):
         raise SymmagInputError(f"state must be a CollectiveState, got {type(state).__name__}")
-    if not callable(hamiltonian):
-        raise SymmagInputError("hamiltonian must be a callable (t, M) -> {word: coefficient}")
+    fixed = isinstance(hamiltonian, Mapping)
+    if not fixed and not callable(hamiltonian):
+        raise SymmagInputError("hamiltonian must be a polynomial {word: coefficient} or a callable "
+                               "(t, M) -> {word: coefficient}")
     try:
         t = np.asarray(t_eval, dtype=float)
     except (TypeError, ValueError):
@@ -443,6 +451,8 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
         raise SymmagInputError(
             f"observables must be a mapping name -> polynomial, got {type(observables).__name__}")
     f = np.zeros(3) if frame is None else _vector3(frame, "frame")
+    if fixed:  # exact propagation needs no frame
+        frame, f = None, np.zeros(3)
     system, blocks = state.system, state.blocks
     hbar, vol = system.hbar, system.volume
     omega = system.gamma * f  # dM̂₀/dt = γ f × M̂₀ in the frame
@@ -501,7 +511,15 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
             hd[n_max - n: n_max + n + 1] += np.tensordot(c.ravel(), bands.stack(n), axes=1)
         return hd
 
-    hd0 = diagonals(t[0], y0)
+    if fixed:
+        try:
+            tensors0 = _tensors(hamiltonian)
+        except SymmagInputError as exc:
+            raise SymmagInputError(f"the Hamiltonian: {exc}") from None
+        tensors0.pop(0, None)
+        hd0 = banded(tensors0, np.eye(3))
+    else:
+        hd0 = diagonals(t[0], y0)
     n0 = hd0.shape[0] // 2
     herm = max((np.abs(hd0[n0 + k, : bands.size - k] - hd0[n0 - k, k:].conj()).max(initial=0.0)
                 for k in range(n0 + 1)), default=0.0)
@@ -534,6 +552,11 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
 
     m_out = np.zeros((3, t.size))
     g_out = np.zeros((3, 3, t.size)) if second_moments else None
+    if fixed:
+        for i, y in enumerate(_propagate_fixed(hd0, y0, dims, starts, [len(b.weights) for b in blocks], t,
+                                               hbar)):
+            record(i, y)
+        return _result(t, m_out, g_out, state, 0, obs_out, observables)
     record(0, y0)
     nfev = 0
     if t.size > 1:
@@ -555,8 +578,38 @@ def evolve_collective(hamiltonian: Hamiltonian, state: CollectiveState, t_eval: 
                     record(i, dense(t[i]))
                     i += 1
         nfev = solver.nfev
+    return _result(t, m_out, g_out, state, nfev, obs_out, observables)
+
+
+def _result(t: np.ndarray, m_out: np.ndarray, g_out: np.ndarray | None, state: CollectiveState, nfev: int,
+            obs_out: dict, observables) -> CollectiveResult:
     obs = None if observables is None else {name: (v.real if np.abs(v.imag).max(initial=0) <= 1e-12 *
                                                    max(np.abs(v.real).max(initial=0), 1) else v)
                                              for name, v in obs_out.items()}
     return CollectiveResult(t, m_out, g_out, state.neglected_weight, state.sectors, state.n_states, nfev,
                             obs)
+
+
+def _propagate_fixed(hd: np.ndarray, y0: np.ndarray, dims: np.ndarray, starts: np.ndarray,
+                     counts: Sequence[int], t: np.ndarray, hbar: float):
+    """The flat state at each time under a fixed H, exactly: each sector's H_J (dense from its
+    diagonals, rows ``starts[b]`` on) diagonalized once, ψ(t) = U e^{-iE(t - t₀)/ħ} U† ψ(t₀) for its
+    ``counts[b]`` kept states.  Cost (2J+1)³ per kept sector once, then (2J+1)² per state and time;
+    no integrator, so no tolerance."""
+    from scipy.linalg import eigh
+
+    n = hd.shape[0] // 2
+    _elements(int(max(dims)) ** 2, "a dense sector Hamiltonian")
+    sectors, seg = [], 0
+    for s, d, kb in zip(starts, dims, counts):
+        hj = np.zeros((d, d), dtype=complex)
+        for k in range(-min(n, d - 1), min(n, d - 1) + 1):
+            r = np.arange(max(0, -k), d - max(0, k))
+            hj[r, r + k] = hd[n + k, s + r]  # diagonal k holds W[r, r+k]
+        e, u = eigh((hj + hj.conj().T) / 2)  # Hermitian to rounding: checked by the caller
+        psi = y0[seg: seg + d * kb].reshape(d, kb, order="F")
+        sectors.append((e - e.mean(), u, u.conj().T @ psi))  # a phase per sector drops out of ρ_J
+        seg += d * kb
+    for tt in t:
+        yield np.concatenate([(u @ (np.exp(-1j * (tt - t[0]) / hbar * e)[:, None] * c)).ravel(order="F")
+                              for e, u, c in sectors])

@@ -1,11 +1,12 @@
 """Exact quantum dynamics against the derived magnetization equations (``symmag compare``).
 
 The exact magnetization solves the Liouville-von Neumann equation (1) for a few spins
-with the self-consistent Hamiltonian of each interaction (:mod:`symmag.dynamics`, full
-tensor-product space); the derived equations are the generated modules shipped with
-symmag, or those in ``folder`` when one is given (:func:`symmag.simulate.load_model`: the
-same from any working directory).  Conventions: hbar = 1, gamma = -|gamma| =
--1, V = 1, spins 1/2.
+with the self-consistent Hamiltonian of each interaction -- the paper's, written once in
+:mod:`derivations.models` and translated by :mod:`symmag.exact` (full tensor-product space,
+:mod:`symmag.dynamics`); no Hamiltonian is typed here.  The derived equations are the
+generated modules shipped with symmag, or those in ``folder`` when one is given
+(:func:`symmag.simulate.load_model`: the same from any working directory).  Conventions:
+hbar = 1, gamma = -|gamma| = -1, V = 1, spins 1/2.
 
 * RSI (Sec. III): the Hamiltonian -M0 . (H_eff + H_r^d) is linear in the spins, with M
   from M = <M0 + M_I> at each step, lambda0 = lambda|M| and alpha0 = alpha|M| held fixed
@@ -29,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .dynamics import evolve
 from .matrices import SpinSystem
 from .numeric import expm_hermitian, random_density_matrix
 
@@ -52,8 +52,11 @@ class Comparison:
 
 
 def thermal_invariant_state(system: SpinSystem, r0: Sequence[float], beta: float) -> np.ndarray:
-    """rho0 = exp(-beta I0)/Z0 with I0 = sum_i S_i . R0 (11), (14)."""
-    i0 = sum(system.collective(a) * r0[a] for a in range(3)) / system.gamma
+    """rho0 = exp(-beta I0)/Z0 with I0 = sum_i S_i . R0 = M0 . R0/gamma (11), (14), (6)."""
+    from .algebra import M0
+    from .conventions import gamma
+
+    i0 = system.matrix(sum((M0(a) * float(r0[a]) for a in range(3)), M0(0) * 0) / gamma)
     rho = expm_hermitian(i0, -beta)
     return rho / np.trace(rho)
 
@@ -65,8 +68,11 @@ def _load(name: str, folder: str | Path | None):
     return load_model(name, folder)
 
 
-def _cross_matrix(v: np.ndarray) -> np.ndarray:
-    return np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+def _paper():
+    """The paper's Hamiltonians, written once (:mod:`derivations.models`, imported when needed)."""
+    from derivations import models
+
+    return models
 
 
 def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0.0, 1.0),
@@ -77,41 +83,27 @@ def rsi(n_sites: int = 3, alpha0: float = 0.3, field_: Sequence[float] = (0.0, 0
     Sec. III B modifications (46) and (49), against llg_rsi_extra -- over a few relaxation
     times tau = 1/((lambda0 + lambdabar49) omega0).
 
-    The radiation field is linear in H: H_r = A(M) H with A = ((lambda0 + lambdabar49)/|M|)[M x]
-    - (lambda0 alpha0 + lambdabar46) 1 ((32), (46), (49), lambda = lambda0/|M|).  The moment
-    operator is M_hat = -dH/dH_ext = (1 + A^T) M0 (4) at fixed M, so M solves M = (1 + A(M)^T)<M0>
-    at each instant -- found here by fixed-point iteration, not taken from the derivation."""
+    The Hamiltonian is the paper's, -M0 . (H_eff + H_r^d) with H_r^d of (32), (46), (49)
+    (:func:`derivations.models.rsi_hamiltonian`), in alpha0 with lambda = lambda0/|M| (39)-(40)
+    (:func:`derivations.models.rsi_dimensionless`), run by :func:`symmag.exact.solve_full_space`:
+    the moment operator M_hat = -dH/dH_eff = M0 + M_I (4) at fixed M, and M = <M_hat> solved by
+    fixed-point iteration at each instant -- not taken from the derivation."""
     from scipy.integrate import solve_ivp
 
+    from .exact import solve_full_space
+
+    models = _paper()
     system = SpinSystem(n_sites, "1/2", hbar=1.0, gamma=-1.0)
-    m_ops = [system.collective(a) for a in range(3)]
     lam0 = alpha0 / (1 + alpha0**2)
     h = np.asarray(field_, dtype=float)
-
-    def coupling(mag):
-        return (lam0 + lambdabar49) / np.linalg.norm(mag) * _cross_matrix(mag) \
-            - (lam0 * alpha0 + lambdabar46) * np.eye(3)
-
-    def magnetization(rho):
-        m0 = np.array([np.trace(rho @ a).real for a in m_ops])
-        mag = m0.copy()
-        for _ in range(200):  # M = (1 + A(M)^T) <M0>, a contraction near the solution
-            new = m0 + coupling(mag).T @ m0
-            if np.linalg.norm(new - mag) <= 1e-15 * np.linalg.norm(new):
-                return new
-            mag = new
-        raise RuntimeError("M = <M0 + M_I> did not converge: the radiation parameters are too large")
-
-    def hamiltonian(_t, rho):
-        total = h + coupling(magnetization(rho)) @ h
-        return -sum(m_ops[a] * total[a] for a in range(3))  # (3), (31)
-
+    extra = bool(lambdabar46 or lambdabar49)
+    hamiltonian = models.rsi_dimensionless(models.rsi_hamiltonian("46+49" if extra else "none"))
+    parameters = {models.ALPHA0: alpha0, models.LB46: lambdabar46, models.LB49: lambdabar49}
     rho0 = thermal_invariant_state(system, r0, beta)
     tau = 1 / abs((lam0 + lambdabar49) * np.linalg.norm(h))
     t = np.linspace(0, relaxation_times * tau, points)
-    exact = np.array([magnetization(r) for r in evolve(hamiltonian, rho0, t, rtol=1e-11, atol=1e-13,
-                                                                progress=progress)]).T
-    extra = bool(lambdabar46 or lambdabar49)
+    exact = solve_full_space(hamiltonian, system, rho0, t, parameters=parameters, field=tuple(h),
+                             rtol=1e-11, atol=1e-13, progress=progress).M
     name = "llg_rsi_extra" if extra else "llg_rsi"
     args = (1.0, alpha0, lambdabar46, lambdabar49, *h) if extra else (1.0, alpha0, *h)
     sol = solve_ivp(_load(name, folder).rhs, (0, t[-1]), exact[:, 0], t_eval=t, args=args, method="DOP853",

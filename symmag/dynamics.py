@@ -5,7 +5,8 @@ itself -- self-consistently, as both of the paper's interactions do through the
 c-number magnetization M = <M>.  Full tensor-product space of a
 :class:`~symmag.matrices.SpinSystem`; solved with DOP853 on the flattened density matrix.
 For Hamiltonians built from collective operators, :mod:`symmag.collective` evolves the
-total-spin sectors instead (N in the hundreds).
+total-spin sectors instead (N in the hundreds).  A symbolic Hamiltonian (per-site or collective)
+becomes the callback here through :func:`symmag.exact.to_full_space`.
 
 Inputs are checked before the integration: a finite square ρ₀ of dimension at most
 :data:`MAX_DIMENSION`, at most :data:`MAX_TIMES` finite increasing times, ħ > 0, rtol ≥
@@ -99,6 +100,8 @@ def evolve(hamiltonian: Hamiltonian, rho0: np.ndarray, t_eval: Sequence[float], 
         rho = y.reshape(d, d)
         try:
             h = np.asarray(hamiltonian(t, rho), dtype=complex)
+        except SymmagInputError as exc:  # e.g. a coefficient of symmag.exact: already one clear message
+            raise SymmagInputError(f"hamiltonian(t, rho) at t = {t:.6g}: {exc}") from None
         except Exception as exc:  # a user callback: any failure is its own
             raise SymmagInputError(
                 f"hamiltonian(t, rho) raised {type(exc).__name__} at t = {t:.6g}: {exc}") from exc
