@@ -368,6 +368,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
+    # the exact solvers' skinny matrix-vector products run ~12x slower with OpenBLAS's second
+    # thread on a 2-core machine (benchmarks/bench_dynamics.py): one thread unless the user says
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import numpy as np
 
     from . import compare
