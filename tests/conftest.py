@@ -1,4 +1,4 @@
-"""Shared test set-up: the result cache is off unless a test turns it on.
+"""Shared test set-up: the result cache is off unless a test turns it on; one BLAS thread.
 
 Several tests change a derivation in memory (monkeypatch) and call ``symmag.cli.main``; the
 cache keys on files, so it would serve them stale records -- and the tests must never touch
@@ -7,7 +7,13 @@ the user's own cache folder.  ``tests/test_cache.py`` turns it on, in a temporar
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# before NumPy is imported: the exact solvers' skinny matrix-vector products run ~12x slower
+# with OpenBLAS's second thread on a 2-core machine (speed only; results do not depend on it)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)
