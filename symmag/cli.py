@@ -248,7 +248,8 @@ def cmd_simulate(args) -> int:
     params = parse_assignments(args.param)
     # before anything is allocated: finite numbers, an increasing span, tolerances, memory
     validate_request(module, y0, (0.0, args.t_end), params, points=args.points, ensemble=args.ensemble,
-                     method=args.method, rtol=args.rtol, atol=args.atol)
+                     method=args.method, rtol=args.rtol, atol=args.atol, integrator=args.integrator,
+                     step=args.step)
     if not (math.isfinite(args.max_evaluations) and args.max_evaluations >= 1):
         raise SymmagInputError(f"--max-evaluations must be at least 1, got {args.max_evaluations}")
     if args.max_seconds is not None and not (math.isfinite(args.max_seconds) and args.max_seconds > 0):
@@ -257,7 +258,8 @@ def cmd_simulate(args) -> int:
         y0 = np.tile(y0[:, None], (1, args.ensemble))
     sim = simulate(module, y0, (0.0, args.t_end), params, t_eval=np.linspace(0.0, args.t_end, args.points),
                    method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress,
-                   max_evaluations=args.max_evaluations, max_seconds=args.max_seconds)
+                   max_evaluations=args.max_evaluations, max_seconds=args.max_seconds,
+                   integrator=args.integrator, step=args.step, project=args.project, parallel=args.parallel)
     if not sim.success:
         raise SymmagInputError(f"integration failed: {sim.message}")
     try:
@@ -508,7 +510,14 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--t-end", type=float, required=True)
     m.add_argument("--points", type=int, default=201)
     m.add_argument("--ensemble", type=int, default=1, metavar="K", help="K copies of y0")
-    m.add_argument("--method", default="DOP853")
+    m.add_argument("--method", default=None, help="solve_ivp's method (default DOP853)")
+    m.add_argument("--integrator", default="solve_ivp", choices=("solve_ivp", "dp54", "rk4"),
+                   help="solve_ivp (one ODE for the whole ensemble) or every system on its own: dp54 "
+                   "(adaptive, per-system steps) or rk4 (fixed --step); MODEL_numba has compiled kernels")
+    m.add_argument("--step", type=float, default=None, metavar="H", help="rk4's step")
+    m.add_argument("--project", action="store_true",
+                   help="dp54/rk4: scale |M| back to |M(0)| after each step")
+    m.add_argument("--parallel", action="store_true", help="dp54/rk4: the systems over numba's threads")
     m.add_argument("--rtol", type=float, default=1e-9)
     m.add_argument("--atol", type=float, default=1e-12)
     m.add_argument("--folder", default=None, metavar="DIR",

@@ -7,6 +7,11 @@ STATE, PARAMETERS, rhs(t, y, *params, out=None), jacobian(t, y, *params),
 jac_sparsity(K) and sparse_jacobian(...): one symbolic system, the ensemble size K
 an array axis (never unrolled into symbols).  The Jacobian is symbolic.
 
+:func:`render_numba` adds, beside the compiled rhs, the ensemble integrators ``dp54`` and
+``rk4`` (every system advanced on its own, the model's right-hand side inlined; coefficients
+from :mod:`symmag.integrators`); both backends carry NORMS, the state groups whose norm the
+equation conserves (checked symbolically), and AUTONOMOUS.
+
 Reproducible: the same model gives byte-identical source -- common subexpressions
 are taken in SymPy's canonical order, and the header carries a sha256 of the
 canonical input (srepr), not a timestamp, and a sha256 of the module's own body
@@ -116,7 +121,9 @@ _RESERVED = frozenset({
     "rhs_parallel", "jacobian", "jac_sparsity", "sparse_jacobian", "t", "y", "ys", "y2", "out",
     "result", "shape", "k", "size", "work", "whole", "lo", "hi", "j", "x", "kernel", "p", "a", "b",
     "rows", "cols", "vals", "blocks", "name", "value", "scratch", "inputs", "work_shape",
-    *dir(builtins)})
+    "NORMS", "AUTONOMOUS", "dp54", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
+    "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
+    "steps", "gaps", "subs", *dir(builtins)})
 
 
 def _identifiers(symbols: Sequence[sp.Symbol]) -> list[str]:
@@ -478,6 +485,66 @@ def _scale_lines(norms: Sequence[_Norm], printer: NumPyPrinter) -> list[tuple[st
     return lines
 
 
+def _conserved(rhs: Sequence[sp.Expr], states: Sequence[sp.Symbol], norms: Sequence[_Norm]) -> list:
+    """The normed groups (as state indices) whose norm the equation conserves: the sum of
+    s * ds/dt over the group simplifies to 0."""
+    index = {s: i for i, s in enumerate(states)}
+    out = []
+    for nm in norms:
+        rate = sp.expand(sum(s * rhs[index[s]] for s in nm.states))
+        if rate == 0 or sp.simplify(rate) == 0:
+            out.append(tuple(index[s] for s in nm.states))
+    return out
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A conserved group for the integrator templates."""
+
+    indices: tuple[int, ...]
+
+    def norm(self, prefix: str) -> str:
+        """|y_g| of the locals ``prefix{i}`` by nested hypot (no square to overflow)."""
+        text = f"{prefix}{self.indices[0]}"
+        for i in self.indices[1:]:
+            text = f"numpy.hypot({text}, {prefix}{i})"
+        return text
+
+
+def _linear(terms: Sequence[tuple[int, object]], name: str) -> str:
+    """sum_q a_q * name.format(q), the coefficients as float literals, zeros left out."""
+    parts = [(float(a), name.format(q)) for q, a in terms if a != 0]
+    text = ""
+    for a, x in parts:
+        sign = "-" if a < 0 else "+"
+        text += f" {sign} {abs(a)!r}*{x}" if text else f"{'-' if a < 0 else ''}{abs(a)!r}*{x}"
+    return text
+
+
+def _dp54_context(n: int) -> dict:
+    """The Dormand-Prince step as expression strings over the kernels' locals
+    ``_y{i}``, ``_k{stage}_{i}`` and ``_v{stage}`` (symmag.integrators holds the coefficients)."""
+    from . import integrators as ig
+
+    stages = []
+    for s in range(1, 6):
+        terms = list(enumerate(ig.DP_A[s], start=1))
+        stages.append((s + 1, repr(float(ig.DP_C[s])),
+                       [f"_y{i} + _h * ({_linear(terms, '_k{}_' + str(i))})" for i in range(n)]))
+    b = list(enumerate(ig.DP_B, start=1))
+    e = list(enumerate(ig.DP_E, start=1))
+    dense = [(q, [repr(float(c)) for c in row]) for q, row in enumerate(ig.DP_P, start=1) if any(row)]
+    return dict(
+        dp_stages=stages,
+        dp_new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
+        dp_err=[f"_h * ({_linear(e, '_k{}_' + str(i))})" for i in range(n)],
+        dp_dense=dense,
+        dp_out=[" + ".join(f"_v{q}*_k{q}_{i}" for q, _ in dense) for i in range(n)],
+        dp_control=f"{ig.SAFETY!r}, {ig.MIN_FACTOR!r}, {ig.MAX_FACTOR!r}",
+        dp_exponent=repr(ig.ERROR_EXPONENT), min_step=repr(ig.MIN_STEP),
+    )
+
+
 def _docstring(doc: str) -> str:
     """``doc`` safe inside a triple-quoted string: it can never end it."""
     doc = doc.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
@@ -541,6 +608,8 @@ def _render(model: Model, command: str, template: str) -> str:
     # the Jacobian always in the scaled form: it is called far less often than rhs
     jac_temps, jac_exprs = _printed(_cse(_scaled([jac[i, j] for i, j in entries], norms), "_j"))
     n_norms = len(norms)
+    conserved = _conserved(rhs, states, norms)
+    n = len(states)
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True)
     source = env.get_template(template).render(
@@ -568,6 +637,11 @@ def _render(model: Model, command: str, template: str) -> str:
         kernel_temps=kernel_temps[n_norms:], kernel_exprs=list(enumerate(kernel_exprs)),
         hoisted=program.hoisted, body=program.body, n_buffers=program.n_buffers,
         chunked=", ".join([*param_ids, *(name for name, _ in program.hoisted)]),
+        conserved=repr(tuple(conserved)), groups=[_Group(g) for g in conserved],
+        autonomous=repr(not any(s.name == "t" for e in model.rhs for s in sp.sympify(e).free_symbols)),
+        states_of=lambda prefix: ", ".join(f"{prefix}{i}" for i in range(n)),
+        targets=lambda prefix: "".join(f"{prefix}{i}, " for i in range(n)).rstrip(" "),
+        **_dp54_context(n),
     )
     return _seal(source)
 

@@ -49,12 +49,19 @@ from . import atomic
 from .errors import SymmagInputError
 
 METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+#: "solve_ivp": SciPy on the flattened ensemble (one step size for all); "dp54", "rk4": every
+#: system on its own (symmag.integrators: the module's generated numba kernels, else NumPy)
+INTEGRATORS = ("solve_ivp", "dp54", "rk4")
+#: most steps (accepted and rejected) one system may take in dp54 or rk4
+MAX_STEPS = 100_000
 IMPLICIT = {"BDF", "Radau", "LSODA"}
 #: largest memory a request may need (the stored solution and the solver's work arrays)
 MAX_BYTES = 2 * 2**30
 #: float64 state-sized arrays a solver keeps besides the stored points (DOP853's stages,
 #: BDF's differences and Jacobian blocks), used to estimate a request's memory
 _SOLVER_ARRAYS = 40
+#: the same for the per-system integrators (the state, the NumPy fallback's stages)
+_KERNEL_ARRAYS = 12
 #: right-hand-side evaluations after which an integration stops ("step budget exhausted")
 MAX_EVALUATIONS = 2_000_000
 #: longest span, in units of the model's time scale at y0 (|y0| / |dy/dt|), that is integrated
@@ -70,6 +77,15 @@ class Simulation:
     state: tuple[str, ...]
     success: bool
     message: str
+    integrator: str = "solve_ivp"
+    #: max over systems and stored times of | |y_g(t)|/|y_g(t0)| - 1 | for the norms the
+    #: model conserves (module.NORMS: |M| for the LLG models); None without such a norm
+    drift: float | None = None
+    #: per system: accepted and rejected steps (dp54, rk4); None for solve_ivp
+    steps: np.ndarray | None = None
+    rejected: np.ndarray | None = None
+    #: right-hand-side calls solve_ivp made (each on the whole ensemble); None otherwise
+    evaluations: int | None = None
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:
@@ -269,8 +285,9 @@ def _check_values(module: ModuleType, values: list, k: int | None) -> list:
 
 def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping | None = None, *,
                      t_eval=None, points: int | None = None, ensemble: int = 1,
-                     method: str = "DOP853", rtol: float = 1e-9, atol: float = 1e-12,
-                     max_bytes: int = MAX_BYTES) -> None:
+                     method: str | None = None, rtol: float = 1e-9, atol: float = 1e-12,
+                     max_bytes: int = MAX_BYTES, integrator: str = "solve_ivp",
+                     step: float | None = None, max_steps: int = MAX_STEPS) -> None:
     """Refuse, with one clear SymmagInputError, a request :func:`simulate` cannot answer
     right -- before anything is allocated: y0 of the wrong shape or not finite, a time span
     not finite or not increasing, t_eval outside it, ``points``/``ensemble`` not a whole
@@ -278,7 +295,9 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     > 0), parameters not finite, or a request needing more than ``max_bytes`` of memory.
 
     ``ensemble`` K copies of a single y0 (n,) and ``points`` stored times are what the CLI
-    will allocate; call this before it does."""
+    will allocate; call this before it does.  ``integrator`` dp54 or rk4: a scalar atol,
+    parameters that are numbers or arrays (no callables), ``step`` (rk4 only, required there)
+    positive, strictly increasing t_eval, at most ``max_steps`` steps per system."""
     n = len(module.STATE)
     y0 = _real_array("y0", y0)
     if y0.ndim not in (1, 2) or y0.shape[0] != n or (y0.ndim == 2 and y0.shape[1] == 0):
@@ -286,13 +305,28 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     ensemble = _positive_int("ensemble", ensemble)
     if ensemble > 1 and y0.ndim != 1:
         raise SymmagInputError("ensemble copies a single y0 of shape (n,); y0 is already an ensemble")
-    if method not in METHODS:
+    if integrator not in INTEGRATORS:
+        raise SymmagInputError(f"unknown integrator {integrator!r}; use {', '.join(INTEGRATORS)}")
+    if method is not None and integrator != "solve_ivp":
+        raise SymmagInputError(f"method {method!r} is solve_ivp's; integrator {integrator} has none")
+    if method is not None and method not in METHODS:
         raise SymmagInputError(f"unknown method {method!r}; use {', '.join(METHODS)}")
+    if integrator == "rk4":
+        if step is None:
+            raise SymmagInputError("integrator rk4 needs a step (step=H, H > 0)")
+        if isinstance(step, bool) or not isinstance(step, numbers.Real) or not (
+                math.isfinite(step) and step > 0):
+            raise SymmagInputError(f"step must be a positive finite number, got {step!r}")
+    elif step is not None:
+        raise SymmagInputError(f"step is rk4's; integrator {integrator} chooses its own steps")
+    max_steps = _positive_int("max_steps", max_steps)
     _tolerance("rtol", rtol, 100 * np.finfo(float).eps, 1.0)
     if np.ndim(atol) == 0:
         _tolerance("atol", atol, 0.0, math.inf)
         if atol == 0:
             raise SymmagInputError("atol must be positive, got 0")
+    elif integrator != "solve_ivp":
+        raise SymmagInputError(f"integrator {integrator} takes a single atol, one number")
     else:
         a = _real_array("atol", atol)
         if a.shape != (y0.size * ensemble,) or not np.all(a > 0):
@@ -310,17 +344,31 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
         times = _real_array("t_eval", t_eval)
         if times.ndim != 1 or times.size == 0:
             raise SymmagInputError("t_eval must be a non-empty sequence of times")
-        if times.min() < t0 or times.max() > t1 or np.any(np.diff(times) < 0):
+        if times.min() < t0 or times.max() > t1 or np.any(np.diff(times) < 0) or (
+                integrator != "solve_ivp" and np.any(np.diff(times) <= 0)):
             raise SymmagInputError(f"t_eval must be increasing times in t_span [{t0}, {t1}]")
         stored = times.size
     else:
         stored = POINTS if points is None else _positive_int("points", points)
-    need = 8 * n * systems * (stored + _SOLVER_ARRAYS)
+        times = None
+    arrays = _SOLVER_ARRAYS if integrator == "solve_ivp" else _KERNEL_ARRAYS
+    need = 8 * n * systems * (stored + arrays)
     if need > max_bytes:
         raise SymmagInputError(f"{systems} system(s) x {stored} points need about {need / 2**30:.3g} GiB, "
                                f"more than the bound of {max_bytes / 2**30:.3g} GiB; fewer systems or points")
+    if integrator == "rk4":  # after the memory bound: the output times are allocated here
+        from .integrators import step_count
+
+        count = step_count(t0, np.linspace(t0, t1, stored) if times is None else times, float(step))
+        if count > max_steps:
+            raise SymmagInputError(f"step {step:g} means {count} steps per system over t_span, more than "
+                                   f"max_steps = {max_steps}; a larger step or a larger max_steps")
     if params is not None:
-        _check_values(module, _parameters(module, params), systems if systems > 1 else None)
+        values = _check_values(module, _parameters(module, params),
+                              systems if y0.ndim == 2 or ensemble > 1 else None)
+        if integrator != "solve_ivp" and any(callable(v) for v in values):
+            raise SymmagInputError(f"integrator {integrator} takes parameters that are numbers or arrays; "
+                                   "a parameter that is a function of t needs integrator='solve_ivp'")
 
 
 class _Budget(Exception):
@@ -345,17 +393,28 @@ def _probe(module: ModuleType, rhs, t0: float, y: np.ndarray) -> np.ndarray:
 
 
 def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequence | Mapping, *,
-             t_eval=None, method: str = "DOP853", rtol: float = 1e-9, atol: float = 1e-12,
+             t_eval=None, method: str | None = None, rtol: float = 1e-9, atol: float = 1e-12,
              progress: bool = False, max_evaluations: int = MAX_EVALUATIONS,
-             max_seconds: float | None = None, max_bytes: int = MAX_BYTES) -> Simulation:
+             max_seconds: float | None = None, max_bytes: int = MAX_BYTES,
+             integrator: str = "solve_ivp", step: float | None = None, max_steps: int = MAX_STEPS,
+             project: bool = False, parallel: bool = False) -> Simulation:
     """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span.
+
+    ``integrator``: "solve_ivp" (default; ``method``, default DOP853, on the flattened
+    ensemble), or every system on its own: "dp54" (Dormand--Prince 5(4), per-system step
+    control and dense output) or "rk4" (fixed ``step``) -- the module's generated numba
+    kernels when it has them (MODEL_numba), else symmag.integrators' NumPy version.  With
+    those, ``project`` scales each conserved norm (|M|) back to its initial value after every
+    step and ``parallel`` spreads the systems over numba's threads; ``max_steps`` bounds
+    each system's steps.  The result reports the drift of the conserved norms.
 
     The request is checked first (:func:`validate_request`); bad input is one
     SymmagInputError.  When ``max_evaluations`` right-hand-side evaluations (or
     ``max_seconds`` of wall time) are spent the integration stops and the result has
     ``success=False`` and a message starting "step budget exhausted"."""
     validate_request(module, y0, t_span, params, t_eval=t_eval, method=method, rtol=rtol, atol=atol,
-                     max_bytes=max_bytes)
+                     max_bytes=max_bytes, integrator=integrator, step=step, max_steps=max_steps)
+    method = "DOP853" if method is None else method
     max_evaluations = _positive_int("max_evaluations", max_evaluations)
     if max_seconds is not None:
         _tolerance("max_seconds", max_seconds, 0.0, math.inf)
@@ -409,6 +468,10 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
     if t_eval is None:
         t_eval = np.linspace(t0, t1, POINTS)
     t_eval = np.asarray(t_eval, dtype=float)
+    if integrator != "solve_ivp":
+        return _per_system(module, integrator, y0, t0, t_eval, values, rtol=float(rtol), atol=float(atol),
+                           step=step, max_steps=max_steps, project=bool(project), parallel=bool(parallel),
+                           progress=progress, max_seconds=max_seconds)
     chunks = np.linspace(t0, t1, 21) if progress else np.array([t0, t1])
     ts, ys = [], []
     y = y0.ravel()
@@ -447,7 +510,93 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
         print(file=sys.stderr)
     t = np.concatenate(ts) if ts else np.array([])
     y_out = np.concatenate(ys, axis=1) if ys else np.empty((y0.size, 0))
-    return Simulation(t, y_out.reshape(*shape, -1), tuple(module.STATE), success, str(message))
+    y_out = y_out.reshape(*shape, -1)
+    groups = getattr(module, "NORMS", ())
+    return Simulation(t, y_out, tuple(module.STATE), success, str(message), "solve_ivp",
+                      _max_drift(y_out.reshape(len(module.STATE), -1, t.size), groups) if t.size else None,
+                      None, None, evaluations)
+
+
+def _max_drift(y: np.ndarray, groups) -> float | None:
+    """The largest drift of the conserved norms over systems and stored times ((n, K, T))."""
+    from .integrators import drift
+
+    if not groups or y.shape[-1] == 0:
+        return None
+    d = drift(y, groups)
+    return float(np.nanmax(d)) if np.isfinite(d).any() else math.nan
+
+
+#: systems per call of a per-system integrator when progress is shown or time is bounded
+_PROGRESS_CHUNKS = 20
+
+
+def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, t_eval: np.ndarray,
+                values: list, *, rtol: float, atol: float, step: float | None, max_steps: int,
+                project: bool, parallel: bool, progress: bool, max_seconds: float | None) -> Simulation:
+    """dp54 or rk4 for every system on its own; the systems are independent, so running them
+    in slices (for progress or a time bound) gives the same numbers."""
+    from . import integrators
+
+    shape = y0.shape
+    y2 = y0.reshape(len(module.STATE), -1)
+    k = y2.shape[1]
+    kernels = hasattr(module, integrator)
+    groups = getattr(module, "NORMS", ())
+    slices = _PROGRESS_CHUNKS if (progress or max_seconds is not None) and k > 1 else 1
+    edges = np.linspace(0, k, min(slices, k) + 1).astype(int)
+    started = time.monotonic()
+    parts, message, success = [], "", True
+    for lo, hi in itertools.pairwise(edges):
+        sub = [v[lo:hi] if np.ndim(v) else v for v in values]
+        try:
+            with np.errstate(all="ignore"):  # trouble shows in the status and the check below
+                if kernels:
+                    options = (dict(rtol=rtol, atol=atol, max_steps=max_steps) if integrator == "dp54"
+                               else dict(step=step))
+                    part = getattr(module, integrator)(t0, t_eval, y2[:, lo:hi], *sub, project=project,
+                                                       parallel=parallel, **options)
+                elif integrator == "dp54":
+                    part = integrators.dp54(module, t0, t_eval, y2[:, lo:hi], sub, rtol=rtol, atol=atol,
+                                            max_steps=max_steps, project=project)
+                else:
+                    part = integrators.rk4(module, t0, t_eval, y2[:, lo:hi], sub, step=step, project=project)
+        except Exception as exc:  # the model's code, or a module the integrator cannot run
+            raise SymmagInputError(f"integration failed ({integrator}): {_one_line(exc)}") from exc
+        parts.append(part)
+        if progress:
+            print(f"\rsimulating: {100 * hi / k:5.1f} % of the systems", end="", file=sys.stderr, flush=True)
+        if max_seconds is not None and time.monotonic() - started > max_seconds and hi < k:
+            success, message = False, (f"step budget exhausted: {max_seconds:g} s (max_seconds) spent "
+                                       f"after {hi} of {k} systems; the others are nan")
+            break
+    if progress:
+        print(file=sys.stderr)
+    out = np.full((y2.shape[0], k, t_eval.size), np.nan)
+    steps, rejected, status = (np.zeros(k, np.int64) for _ in range(3))
+    done = 0
+    for part in parts:
+        width = part[1].size
+        out[:, done:done + width] = part[0].reshape(y2.shape[0], width, -1)
+        steps[done:done + width], rejected[done:done + width] = part[1], part[2]
+        status[done:done + width] = part[3]
+        done += width
+    failed = np.flatnonzero(status[:done])
+    if success and failed.size:
+        first = failed[0]
+        success, message = False, (f"{failed.size} of {k} systems stopped (the first, system {first}, "
+                                   f"{integrators.STATUS[int(status[first])]}); their later values are nan")
+        if status[first] == 1:
+            message = "step budget exhausted: " + message + f" (max_steps = {max_steps})"
+    if success and not np.all(np.isfinite(out)):
+        success, message = False, "the solution is not finite (it overflowed)"
+    if success:
+        backend = "numba kernels" if kernels else "NumPy"
+        message = (f"{integrator} ({backend}): every system reached t = {t_eval[-1]:g}; "
+                   f"steps per system {int(steps.min())}..{int(steps.max())}")
+    y_out = out[:, 0] if len(shape) == 1 else out
+    return Simulation(t_eval.copy(), y_out, tuple(module.STATE), success, message, integrator,
+                      _max_drift(out, groups), steps, rejected, None)
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, float]:
