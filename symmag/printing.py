@@ -50,13 +50,18 @@ def monomial_latex(k: Key, symbol_names: dict | None = None) -> str:
 
 
 def op_latex(op: Op, symbol_names: dict | None = None) -> str:
+    return terms_latex(op.sorted_terms(), symbol_names)
+
+
+def terms_latex(terms, symbol_names: dict | None = None, coefficient_names: dict | None = None) -> str:
+    """LaTeX of ``(key, coefficient)`` pairs in the given order (an operator's terms);
+    ``coefficient_names`` name further symbols of the coefficients only (display norms)."""
     names = {**LATEX_NAMES, **(symbol_names or {})}
-    if not op.terms:
-        return "0"
+    cnames = {**names, **(coefficient_names or {})}
     out = []
-    for k, c in op.sorted_terms():
+    for k, c in terms:
         mono = monomial_latex(k, names)
-        coeff = latex(c, names)
+        coeff = latex(c, cnames)
         if not mono:
             term = coeff
         elif c == 1:
@@ -70,4 +75,4 @@ def op_latex(op: Op, symbol_names: dict | None = None) -> str:
         if out and not term.startswith("-"):
             term = "+ " + term
         out.append(term)
-    return " ".join(out)
+    return " ".join(out) if out else "0"

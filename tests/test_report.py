@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from symmag.errors import SymmagInputError
-from symmag.report import compile_pdf, log_problems, tex_text
+from symmag.report import _relation, compile_pdf, log_problems, tex_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,7 +83,7 @@ def test_errata_show_printed_derived_and_reason(report):
     tex = (report / "symmag-report.tex").read_text()
     block = tex[tex.index("{static-longitudinal}{erratum}"):]
     block = block[:block.index(r"\stephead", 10)]
-    assert "printed (as read from the extraction)" in block and "{derived}" in block
+    assert r"\formulalabel{printed}" in block and r"\formulalabel{derived}" in block
     assert "residual, printed $-$ derived" in block and "Why they differ" in block
     # symbols as the paper writes them, not as Python names
     assert "lambdabar" not in tex.replace(r"\texttt", "") or r"\bar\lambda" in tex
@@ -179,3 +179,66 @@ def test_awkward_text_in_a_users_derivation_still_compiles(tmp_path):
     text = pdf_text(out / "symmag-report.pdf")
     assert any("odd_id" in line and "(2#a)" in line and "verified" in line for line in text.splitlines())
     assert any("numeric-gap" in line and "failed" in line for line in text.splitlines())
+
+
+def test_a_users_module_has_its_own_title_authors_and_mathematics(tmp_path):
+    """Module metadata on the first page (not the paper's), no "Sec. :" for an empty section,
+    $...$ in a statement typeset (pdftotext reads the Greek letter back)."""
+    mod = tmp_path / "notes.py"
+    mod.write_text(
+        "from symmag import Derivation, Step, Equal, M0\n"
+        "TITLE = 'Commutators of my notes'\n"
+        "AUTHORS = 'Ada Lovelace, Emmy Noether'\n"
+        "SOURCE = 'Lecture notes, ch. 2'\n"
+        "ABSTRACT = 'Two identities, with $\\\\alpha$ kept symbolic.'\n"
+        "claim = lambda: Equal(M0(0) + M0(1), M0(1) + M0(0))\n"
+        "DERIVATION = Derivation('notes', 'Sums commute', (Step(id='sum-commutes', claim=claim,\n"
+        "    statement='$\\\\alpha$ plays no role: $M_0^x + M_0^y$ is symmetric'),))\n"
+    )
+    out = tmp_path / "out"
+    proc = symmag("report", "--pdf", "-o", str(out), str(mod))
+    assert proc.returncode == 0, proc.stderr
+    first = subprocess.run(["pdftotext", "-l", "1", str(out / "symmag-report.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    assert "Commutators of my notes" in first and "Ada Lovelace, Emmy Noether" in first
+    assert "Lecture notes, ch. 2" in first
+    assert "Magnetization damping" not in first and "Saradzhev" not in first
+    assert "Every numbered equation of the paper" not in first
+    assert "α plays no role" in first and "\\α" not in first and "\\alpha" not in first
+    tex = (out / "symmag-report.tex").read_text()
+    assert r"\section{Sums commute}" in tex and "Sec.~:" not in tex
+    assert "extraction" not in pdf_text(out / "symmag-report.pdf")
+
+
+def _display_rows(tex: str) -> list[str]:
+    """Every displayed row of the report: align* rows with their continuation lines joined,
+    and single \\[...\\] formulas."""
+    rows = []
+    for block in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S):
+        for line in block.split("\\\\\n"):
+            if line.startswith(r"&\qquad ") and rows:
+                rows[-1] += " " + line[len(r"&\qquad "):]
+            else:
+                rows.append(line.lstrip("&"))
+    rows += re.findall(r"^\\\[(.*)\\\]$", tex, flags=re.M)
+    return rows
+
+
+def test_formulas_are_typeset_readably(report):
+    """No formula left untypeset for length, none shrunk, no equality with identical sides."""
+    tex = (report / "symmag-report.tex").read_text()
+    text = pdf_text(report / "symmag-report.pdf")
+    assert "too long to typeset" not in text and "characters of" not in text
+    assert r"\resizebox" not in tex and r"\scalebox" not in tex
+    assert not re.search(r"\\(small|footnotesize|scriptsize|tiny)\b[^\n]*(\\begin\{align|\\\[)", tex)
+    rows = _display_rows(tex)
+    assert len(rows) > 200
+    same = [r for r in rows if (rel := _relation(r)) is not None and rel[0] == rel[2]]
+    assert same == []
+    assert "|M|^{2}" in tex  # M_x^2 + M_y^2 + M_z^2 recognised
+
+
+def test_no_internal_names_in_the_pdf(report):
+    text = pdf_text(report / "symmag-report.pdf")
+    for name in ("DIavg", "Cavg", "MhatI", "DhatI", "Ssum", "lambdabar", "dMhatI_dt", "Mtot_"):
+        assert name not in text, name
