@@ -51,7 +51,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 
 import sympy as sp
 
@@ -313,13 +313,36 @@ def _normalise(c: sp.Expr) -> sp.Expr:
 
 
 def _product(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    """Expanded a*b for expanded a and b: only a sum needs distributing."""
-    if a.is_Add or b.is_Add:
-        return _normalise(a * b)
-    return a * b
+    """Expanded a*b for expanded a and b: only a sum needs distributing.  Term by term:
+    the factors are expanded already, so re-expanding them (as ``expand_mul`` of the whole
+    product does) is wasted; a term product is expanded again only when it has a sum left
+    (e.g. sqrt(s) * sqrt(s) = s)."""
+    if not (a.is_Add or b.is_Add):
+        return a * b
+    if a.is_Number or b.is_Number:  # SymPy distributes a number over a sum itself
+        return a * b
+    terms = [_term_product(x, y) for x in sp.Add.make_args(a) for y in sp.Add.make_args(b)]
+    return sp.Add(*terms)
 
 
+def _term_product(x: sp.Expr, y: sp.Expr) -> sp.Expr:
+    """x*y for two terms of expanded sums, expanded."""
+    xy = x * y
+    if xy.is_Add or (xy.is_Mul and any(_needs_expanding(f) for f in xy.args)):
+        return _expand_rational(xy)
+    return xy
+
+
+def _needs_expanding(f: sp.Expr) -> bool:
+    """A factor that an expanded product may not keep: a sum, or a positive integer power
+    of one."""
+    return f.is_Add or (f.is_Pow and f.base.is_Add and f.exp.is_Integer and f.exp > 0)
+
+
+@lru_cache(maxsize=1 << 16)
 def _expand_rational(e: sp.Expr) -> sp.Expr:
+    """Expand ``e`` (see :func:`_normalise`).  Cached, a pure function of ``e``: the terms of
+    coefficients recur across the products and substitutions of a derivation."""
     if e.is_Add:
         return sp.Add(*[_expand_rational(a) for a in e.args])
     if e.is_Mul:
@@ -762,9 +785,54 @@ def product(factors: Iterable) -> Op:
 
 
 def commutator(a, b) -> Op:
-    """[A, B]_- = AB - BA, in canonical form."""
+    """[A, B]_- = AB - BA, in canonical form: summed pair by pair of monomials as
+    sum c_A c_B [k_A, k_B], so pairs that commute (a c-number, equal monomials) cost no
+    coefficient product -- the same canonical form as AB - BA."""
     a, b = Op.coerce(a), Op.coerce(b)
-    return a * b - b * a
+    if {k[0] for k in itertools.chain(a.terms, b.terms) if k} == {"M", "S"}:
+        return a * b - b * a  # mixed: the product writes M0 through the sites (6)
+    _check_degree(a.degree() + b.degree())
+    # the limits are those of the two products AB and BA, counted as they would count them
+    work_ab = work_ba = 0
+    keys_ab: set[Key] = set()
+    keys_ba: set[Key] = set()
+    acc: dict[Key, list] = defaultdict(list)
+    for k1, c1 in a.terms.items():
+        s1 = _size(c1)
+        for k2, c2 in b.terms.items():
+            ab, ba = mul_keys(k1, k2), mul_keys(k2, k1)
+            s12 = s1 * _size(c2)
+            work_ab += s12 * len(ab)
+            work_ba += s12 * len(ba)
+            if work_ab > MAX_PRODUCT_WORK or work_ba > MAX_PRODUCT_WORK:
+                _check_work(max(work_ab, work_ba))
+            keys_ab.update(k for k, _ in ab)
+            keys_ba.update(k for k, _ in ba)
+            keys = _commutator_keys(k1, k2)
+            if not keys:
+                continue
+            c12 = _product(c1, c2)
+            for k, c in keys:
+                acc[k].append(_product(c12, c))
+        if max(len(keys_ab), len(keys_ba)) > MAX_TERMS:
+            _too_many_terms(max(len(keys_ab), len(keys_ba)))
+        if _BUDGET:
+            _check_clock()
+    return Op._from_canonical({k: sp.Add(*cs) for k, cs in acc.items()})
+
+
+@cache
+def _commutator_keys(k1: Key, k2: Key) -> tuple[tuple[Key, sp.Expr], ...]:
+    """Canonical form of [k1, k2] for two canonical monomials (empty when they commute)."""
+    if not k1 or not k2 or k1 == k2:
+        return ()
+    acc: dict[Key, list] = defaultdict(list)
+    for k, c in mul_keys(k1, k2):
+        acc[k].append(c)
+    for k, c in mul_keys(k2, k1):
+        acc[k].append(-c)
+    out = ((k, _normalise(sp.Add(*cs))) for k, cs in acc.items())
+    return tuple((k, c) for k, c in out if c != 0)
 
 
 def anticommutator(a, b) -> Op:
@@ -785,7 +853,23 @@ def same_operator(a, b) -> bool:
 
 def nonzero_terms(op: Op) -> dict[Key, sp.Expr]:
     """Terms of ``op`` whose coefficient does not cancel to zero."""
-    return {k: c for k, c in op.terms.items() if sp.cancel(c) != 0}
+    return {k: c for k, c in op.terms.items() if not vanishes(c) and sp.cancel(c) != 0}
+
+
+def vanishes(c: sp.Expr) -> bool:
+    """A cheap exact proof that the c-number ``c`` is zero: the numerator of ``c`` over a
+    common denominator expands to 0.  False means "not shown", never "nonzero": callers
+    decide the rest with ``sympy.cancel`` (whose factor_terms/gcd work is wasted on the many
+    differences that vanish term by term once over one denominator)."""
+    if c == 0:
+        return True
+    if not isinstance(c, sp.Expr) or not c.is_commutative:
+        return False
+    try:
+        numerator, _ = c.as_numer_denom()
+        return sp.expand(numerator) == 0
+    except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
+        return False
 
 
 # -- sums over sites -----------------------------------------------------------------

@@ -38,10 +38,10 @@ from typing import Any
 
 import sympy as sp
 
-from .algebra import Op, nonzero_terms
+from .algebra import Op, nonzero_terms, vanishes
 from .assumptions import Assumption, consulting, without
 from .conventions import STATEMENTS
-from .display import parts_latex, relation_latex, relation_text
+from .display import parts_latex, parts_text, relation_latex, relation_text
 from .errors import SymmagInputError
 from .representation import Representation, represent
 
@@ -134,10 +134,16 @@ def _perturb_leaves(x, eps: Sequence[sp.Symbol], start: int = 0):
     return one(x, eps[start])
 
 
+#: the relative perturbation of :func:`_ignores_result`: a number, not a symbol, so the probe
+#: claim is as large as the checked one (a symbol doubled the terms of every product); odd
+#: enough that no derivation's own arithmetic maps it back to the result
+PROBE_EPS = sp.Rational(3, 7919)
+
+
 def _ignores_result(claim: Derived, checked) -> str:
     """Cheap structural test (no simplification) that ``by`` is a function of the result: the
     claim built from a perturbed result must differ from the one built from the result."""
-    eps = sp.Symbol("symmag_probe_eps")
+    eps = PROBE_EPS
     try:
         probe = claim.by(Equal(claim.result.lhs, _perturb_leaves(claim.result.rhs,
                                                                  [eps] * len(_components(claim.result.rhs)))))
@@ -188,6 +194,9 @@ class Outcome:
     #: for symbolic claims; for a printed comparison ``(lhs parts, rhs parts)`` of raw
     #: differences printed - derived, or the relative numeric gaps ``(lhs, rhs)``
     raw: Any = field(default=None, compare=False, repr=False)
+    #: the residual as displayed: ``(label, parts, n_components)`` per side left over, for
+    #: the plain text of a record (:attr:`StepResult.residual_text`)
+    shown: tuple = field(default=(), compare=False, repr=False)
 
 
 _CHECKERS: dict[type, Callable[..., Outcome]] = {}
@@ -277,6 +286,8 @@ def residual_parts(diffs: list) -> list[tuple[int, Any]]:
             if not left.is_zero():
                 parts.append((n, left))
         else:
+            if vanishes(d):  # exact: the common numerator expands to zero (most differences)
+                continue
             s = sp.cancel(sp.expand(d))  # exact for rational functions, far cheaper than simplify
             if s != 0 and d.has(sp.sinh, sp.cosh, sp.tanh, sp.exp):
                 # hyperbolic functions are rational in exponentials: exact, and cheap when the
@@ -299,7 +310,7 @@ def _residual_latex(diffs: list) -> str | None:
 def _check_equal(claim: Equal, representation) -> Outcome:
     diffs, method = _difference(claim.lhs, claim.rhs, representation)
     parts = residual_parts(diffs)
-    return Outcome(not parts, method, parts_latex(parts, len(diffs)), parts)
+    return Outcome(not parts, method, parts_latex(parts, len(diffs)), parts, (("", parts, len(diffs)),))
 
 
 @checker(Parallel)
@@ -308,7 +319,7 @@ def _check_parallel(claim: Parallel, representation) -> Outcome:
 
     c = [sp.sympify(x) for x in cross(list(claim.u), list(claim.v))]
     parts = residual_parts(c)
-    return Outcome(not parts, "sympy", parts_latex(parts, 3), parts)
+    return Outcome(not parts, "sympy", parts_latex(parts, 3), parts, (("", parts, 3),))
 
 
 @checker(Derived)
@@ -397,7 +408,9 @@ def compare_printed(p: Printed, derived, representation=None,
         parts.append(f"printed lhs - derived lhs = {res_l}")
     if res_r is not None:
         parts.append(f"printed rhs - derived rhs = {res_r}")
-    return Outcome(False, method, "; ".join(parts), (dl, dr))
+    shown = tuple((f"printed {side} - derived {side} = ", ps, n)
+                  for side, ps, n in (("lhs", pl, len(dl)), ("rhs", pr, len(dr))) if ps)
+    return Outcome(False, method, "; ".join(parts), (dl, dr), shown)
 
 
 @dataclass(frozen=True)
@@ -608,6 +621,8 @@ class StepResult:
     #: per removable assumption: {key, statement, verdict ("needed", "not needed",
     #: "not applied" or "not tested"), note, seconds}
     necessity: tuple[dict, ...] = ()
+    #: what ``residual`` shows, for its plain text: ``(label, parts, n_components)`` per side
+    residual_source: tuple = field(default=(), repr=False, compare=False)
 
     @cached_property
     def printed(self) -> str | None:
@@ -621,6 +636,14 @@ class StepResult:
     def derived_display(self) -> str | None:
         """The derived form as readable plain text (display only)."""
         return derived_text(self.claim) if self.claim is not None else None
+
+    @cached_property
+    def residual_text(self) -> str | None:
+        """The residual (``residual``, LaTeX) as plain text for the terminal (display only)."""
+        if self.residual is None or not self.residual_source:
+            return None
+        return "; ".join(label + (parts_text(list(parts), n) or "")
+                         for label, parts, n in self.residual_source)
 
     def _repr_latex_(self) -> str:
         """Jupyter: the step as typeset mathematics with its status and method."""
@@ -651,6 +674,7 @@ class StepResult:
             "statement": self.statement,
             "reason": self.reason,
             "residual": self.residual,
+            "residual_display": self.residual_text if latex else None,
             "necessity": [dict(n) for n in self.necessity],
         }
 
@@ -809,10 +833,11 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
     fixed = _fixed_assumptions(step)
 
     def done(status: str, method: str, claim, detail: str, reason: str = "",
-             residual: str | None = None, needed: tuple = untested) -> StepResult:
+             residual: str | None = None, needed: tuple = untested, shown: tuple = ()) -> StepResult:
         return StepResult(**base, status=status, method=method, claim=claim,
                           seconds=time.perf_counter() - start, detail=detail.strip(),
-                          reason=reason, residual=residual, necessity=needed + fixed)
+                          reason=reason, residual=residual, necessity=needed + fixed,
+                          residual_source=shown if residual is not None else ())
 
     def printed_dims() -> tuple[bool, str]:
         if printed_entry is None or dims is None:
@@ -861,7 +886,8 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
     if not outcome.ok:
         return done("failed", outcome.method, derived,
                     f"derived claim does not hold; residual: {outcome.residual}",
-                    *_why_and_residual("the derived claim does not hold", checked, outcome.residual))
+                    *_why_and_residual("the derived claim does not hold", checked, outcome.residual),
+                    shown=outcome.shown)
     needed = _necessity(step, claim, step.representation) if necessity else untested
     dim_note = ""
     if dims is not None:
@@ -896,7 +922,8 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
                "(Step(erratum=Erratum(reason, residual=...)))" + ("" if ok_dims else pnote))
         return done("mismatch", outcome.method, derived,
                     _sentence(why) + residual + _pin_hint(cmp) + dim_note,
-                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed)
+                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed,
+                    shown=cmp.shown)
     try:
         pin = step.erratum.mismatches(cmp, ok_dims, step.representation, bind)
     except SymmagInputError:
@@ -906,11 +933,13 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
     if pin:
         why = "the printed form differs otherwise than the erratum pins: " + "; ".join(pin)
         return done("mismatch", outcome.method, derived, _sentence(why) + residual + dim_note + pnote,
-                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed)
+                    *_why_and_residual(why, shown, cmp.residual if not cmp.ok else None), needed=needed,
+                    shown=cmp.shown)
     reason = step.erratum.reason
     return done("erratum", outcome.method, derived, _sentence(reason) + residual + dim_note + pnote,
                 *_why_and_residual(reason + ("" if ok_dims else pnote), shown,
-                                   cmp.residual if not cmp.ok else None), needed=needed)
+                                   cmp.residual if not cmp.ok else None), needed=needed,
+                shown=cmp.shown)
 
 
 def failed_result(step: Step, derivation: Derivation, why: str, seconds: float = 0.0) -> StepResult:

@@ -101,7 +101,7 @@ def test_check_json_schema(capsys):
     out = json.loads(capsys.readouterr().out)
     keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
             "derived", "derived_display", "seconds", "detail", "statement", "reason", "residual",
-                "necessity"}
+            "residual_display", "necessity"}
     assert out["results"] and all(set(r) == keys for r in out["results"])
     assert {"total", "verified", "erratum", "mismatch", "failed", "definition",
             "unchecked"} <= set(out["summary"])
