@@ -3,6 +3,9 @@
 Data flows one way: algebra -> derivations -> checks -> report / codegen.
 """
 
+import sys
+import types
+
 # Names resolve on first use (PEP 562): ``import symmag.cli`` must not pull in SymPy, so that
 # a rerun served from the result cache starts in a fraction of a second.
 _HOMES = {
@@ -31,6 +34,21 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_HOMES))
+
+
+class _Package(types.ModuleType):
+    """The package object.  Importing a submodule binds it as an attribute of its package; for
+    ``symmag.expectation`` that would shadow the function ``expectation`` (which the eager
+    imports used to rebind afterwards), so such a binding is dropped: the name stays the
+    function, and the submodule stays reachable through ``sys.modules`` and ``from ... import``."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _HOMES and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

@@ -37,9 +37,10 @@ from .printing import terms_latex
 #: above this many expression nodes, only common factors are pulled out
 TIDY_NODES = 3000
 #: a numerator or denominator is factored only below this many nodes
-FACTOR_NODES = 600
-#: ... and only with at most this many generators (factoring is exponential in them)
-FACTOR_GENERATORS = 10
+FACTOR_NODES = 300
+#: ... and only with at most this many generators (factoring is exponential in them): a
+#: residual of 600 nodes in 10 generators took 8 s to factor, a failed step's display minutes
+FACTOR_GENERATORS = 8
 #: an operator whose coefficients have more nodes than this is printed as it is
 OP_TIDY_NODES = 5000
 #: an operator's common coefficient is pulled out only below this many coefficient nodes
@@ -142,7 +143,8 @@ def _shorter_factored(p: sp.Expr) -> sp.Expr:
     """``p`` factored when it is small and that does not lengthen it; else its common factors."""
     if p.is_Atom:
         return p
-    if _nodes(p, FACTOR_NODES) > FACTOR_NODES or len(_generators(p)) > FACTOR_GENERATORS:
+    if _nodes(p, FACTOR_NODES) > FACTOR_NODES or len(_generators(p)) > FACTOR_GENERATORS \
+            or p.has(sp.I):  # over the Gaussian rationals SymPy's factoring is slower still
         return sp.factor_terms(p)
     try:
         f = sp.factor(p)
