@@ -44,21 +44,7 @@ from .conventions import STATEMENTS
 from .display import parts_latex, parts_text, relation_latex, relation_text
 from .errors import SymmagInputError
 from .representation import Representation, represent
-
-STATUSES = ("verified", "erratum", "mismatch", "failed", "definition", "unchecked")
-#: statuses that make ``symmag check`` exit 1 (``unchecked`` too under ``--strict``)
-GATE_FAILURES = ("failed", "mismatch")
-
-METHODS: dict[str, str] = {
-    "operator-algebra": "canonical operator form: the difference has no monomial left "
-    "(c-number coefficients cancelled exactly by sympy.cancel)",
-    "sympy": "exact SymPy simplification of the difference to zero",
-    "numeric-points": "numeric evaluation at random points with a stated tolerance "
-    "(only where SymPy cannot decide)",
-    "numeric-matrices": "numeric evaluation on explicit spin matrices with a stated tolerance",
-    "definition": "introduces a symbol; nothing to check",
-    "none": "not checked; the reason is in detail",
-}
+from .statuses import GATE_FAILURES, METHODS, STATUSES, gate  # noqa: F401  (re-exported)
 
 
 # -- claims --------------------------------------------------------------------------
@@ -947,13 +933,6 @@ def failed_result(step: Step, derivation: Derivation, why: str, seconds: float =
     return StepResult(id=step.id, derivation=derivation.name, equation=step.equation, status="failed",
                       method="none", assumptions=step.all_assumptions(), seconds=seconds, detail=why,
                       statement=step.statement, reason=why)
-
-
-def gate(records: Sequence[dict], strict: bool = False) -> int:
-    """The exit status of a check: 1 when a step failed or is a mismatch (or, ``strict``,
-    is unchecked), else 0."""
-    bad = GATE_FAILURES + (("unchecked",) if strict else ())
-    return 1 if any(r["status"] in bad for r in records) else 0
 
 
 def summarize(results: Sequence[StepResult | dict]) -> dict:

@@ -12,11 +12,11 @@ the command line (:func:`add_arguments`, :func:`run`).
 A mutant exists only in the memory of a forked child: the child drops the mutated package's
 modules from ``sys.modules``, makes the import system execute the mutated AST (compiled with
 the original file name) as that module under its real name, imports the derivations with
-:func:`symmag.cli.discover` exactly as ``symmag check`` does, and runs the affected steps with
+:func:`symmag.runner.discover` exactly as ``symmag check`` does, and runs the affected steps with
 :func:`symmag.derivation.run_step`.  No file is ever written and nothing is cached between runs.
 
 May use: the standard library, :mod:`symmag.errors`, and lazily (inside functions, so that the
-CLI can import this module cheaply) :mod:`symmag.derivation` and :func:`symmag.cli.discover`.
+CLI can import this module cheaply) :mod:`symmag.derivation` and :func:`symmag.runner.discover`.
 """
 
 from __future__ import annotations
@@ -1463,8 +1463,8 @@ def _run_steps(paths: Sequence[str], steps: Sequence[str], known_failing: frozen
                stop_early: bool) -> dict:
     """Import the derivations and run the named steps; with ``stop_early``, stop at the first
     step that fails the gate and is not in ``known_failing``."""
-    from symmag.cli import discover
     from symmag.derivation import run_step
+    from symmag.runner import discover
 
     start, kill = time.perf_counter(), killing()
     try:
@@ -1498,7 +1498,7 @@ def _run_steps(paths: Sequence[str], steps: Sequence[str], known_failing: frozen
 
 def _discovery(paths: Sequence[str], packages: Sequence[str]) -> dict:
     """Child: the derivations, their modules and steps, and the package modules imported."""
-    from symmag.cli import discover
+    from symmag.runner import discover
 
     _drop_modules(packages)
     try:
@@ -1632,7 +1632,7 @@ def mutate(paths: Sequence[str] = (), *, max_mutants: int = DEFAULT_MAX, seed: i
     # models and figures are not derivations: what only they import is not needed
     _warm_up((m.tree for name, m in modules.items() if name.rpartition(".")[2] not in ("models", "figures")),
              target.packages)
-    importlib.import_module("symmag.cli")  # once here, inherited by every child
+    importlib.import_module("symmag.runner")  # once here (SymPy, the checkers), inherited by every child
 
     found = _one_child(_Task("discovery", lambda: _discovery(target.paths, target.packages),
                              max(timeout, 300.0)))

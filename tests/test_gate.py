@@ -44,6 +44,7 @@ def test_wrong_printed_form_without_a_reason_fails_the_gate(tmp_path, capsys):
     assert main(["check", "-v", _module(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "To pin it: Erratum(reason, residual=" in out  # says how to record it, once checked
+    assert "residual (printed - derived): " in out and "I*gamma*hbar" in out  # as plain text
 
 
 def test_recorded_erratum_passes_the_gate(tmp_path, capsys):

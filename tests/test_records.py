@@ -108,6 +108,12 @@ def test_check_json_schema(capsys):
     from symmag.derivation import METHODS, STATUSES
 
     assert all(r["status"] in STATUSES and r["method"] in METHODS for r in out["results"])
+    # the default table of the same records: one line per step, none of 200 characters or more
+    from symmag.cli import _table
+
+    lines = _table(out["results"], wall=1.0).splitlines()
+    assert len(lines) == len(out["results"]) + 1 and max(map(len, lines)) < 200
+    assert all(r["id"] in line for r, line in zip(out["results"], lines))
 
 
 def test_check_exit_1_on_failure(tmp_path, capsys):
