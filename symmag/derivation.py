@@ -541,8 +541,11 @@ def step(step_id: str, equation: str | None, claim: Callable[[], Any], statement
     return Step(id=step_id, equation=equation, claim=claim, statement=statement, **kw)
 
 
-def definition(step_id: str, equation: str, statement: str, **kw) -> Step:
-    """A definition step for the printed equation of the same number."""
+def definition(step_id: str, equation: str | None, statement: str, **kw) -> Step:
+    """A definition step: introduces a symbol, nothing to check.  Its printed form defaults
+    to the derivation's printed-table entry of the same equation number (whose dimensions
+    are checked); pass ``printed=None`` for a definition with no printed form, or
+    ``printed="key"`` for another entry."""
     return Step(id=step_id, equation=equation, printed=kw.pop("printed", equation), kind="definition",
                 statement=statement, **kw)
 
@@ -786,6 +789,25 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of the traceback outside symmag itself -- the line
+    of the user's (or the paper's) derivation module that led to ``exc`` -- else ``""``."""
+    import os
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    for frame in reversed(frames):
+        name = frame.filename
+        if os.path.abspath(name).startswith(own) or "site-packages" in name:
+            continue
+        if not name.startswith("<"):
+            rel = os.path.relpath(name)
+            name = name if rel.startswith("..") else rel
+        return f"{name}:{frame.lineno}"
+    return ""
+
+
 def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> StepResult:
     """Check one step.  ``necessity``: also re-check its claim without each declared
     assumption (``StepResult.necessity``)."""
@@ -797,8 +819,9 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
         table = derivation.printed_table()
         if step.printed not in table:
             raise SymmagInputError(
-                f"step {step.id} names printed equation {step.printed!r}, which PRINTED lacks"
-            )
+                f"step {step.id} of {derivation.name} names printed equation {step.printed!r}, which "
+                "its printed_table lacks (a definition() takes its equation number as the printed key "
+                "unless given printed=None)")
         printed_entry = table[step.printed]
         if step.part is not None:
             printed_entry = Printed(lhs=printed_entry.lhs[step.part], rhs=printed_entry.rhs[step.part],
@@ -864,9 +887,12 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
     except SymmagInputError as exc:
         if str(exc).startswith(f"step {step.id}"):
             raise
-        raise SymmagInputError(f"step {step.id}: {exc}") from None
+        where = _where(exc)
+        raise SymmagInputError(f"step {step.id} of {derivation.name}" + (f" ({where})" if where else "")
+                               + f": {exc}") from None
     except (Exception, SystemExit) as exc:  # a derivation that crashes is a failed step, with why
-        why = f"error while deriving: {type(exc).__name__}: {exc}"
+        where = _where(exc)
+        why = f"error while deriving{f' at {where}' if where else ''}: {type(exc).__name__}: {exc}"
         return done("failed", "none", None, why, why)
     derived = claim
     if not outcome.ok:

@@ -194,3 +194,35 @@ def test_by_that_ignores_the_result_is_a_mismatch(tmp_path, capsys):
     assert r.status == "mismatch" and "does not involve the shown result" in r.detail
     scaled = Step(id="scaled", claim=lambda: Derived(Equal(-y, 2), by=lambda r: Equal(r.rhs, 2)))
     assert Derivation("d", "d", (scaled,)).run()[0].status == "failed"
+
+
+def test_errors_in_a_users_module_name_the_step_and_the_line(tmp_path, capsys):
+    path = tmp_path / "oops.py"
+    path.write_text(textwrap.dedent("""\
+        import sympy as sp
+        from symmag import Derivation, Step
+        from symmag.derivation import definition
+        from symmag.operators import to_op
+
+        def crash():
+            return {}["x"]
+
+        def bad_operator():
+            return to_op(sp.Symbol("dM0x/dt", commutative=False))
+
+        DERIVATION = Derivation("oops", "oops", (
+            Step(id="crash", claim=crash),
+            definition("undefined", "7", "no printed table has (7)"),
+        ))
+        """))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "step undefined of oops" in err and "printed=None" in err
+    path.write_text(path.read_text().replace('definition("undefined", "7", "no printed table has (7)")',
+                                             'Step(id="operator", claim=bad_operator)'))
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"step operator of oops ({path}:10): unknown operator: dM0x/dt" in err
+    path.write_text(path.read_text().replace('    Step(id="operator", claim=bad_operator),\n', ""))
+    assert main(["check", str(path)]) == 1
+    assert f"error while deriving at {path}:7: KeyError" in capsys.readouterr().out
