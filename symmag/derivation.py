@@ -476,7 +476,8 @@ class Step:
     id: str
     claim: Callable[[], Any] | None = None
     equation: str | None = None
-    printed: str | None = None
+    #: the printed form compared with: a key of the derivation's printed table, or a Printed inline
+    printed: str | Printed | None = None
     kind: str = "claim"  # "claim", "definition" or "unchecked"
     assumptions: tuple[str, ...] = ()
     conventions: tuple[str, ...] = ()
@@ -815,7 +816,9 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
 
     start = time.perf_counter()
     printed_entry = None
-    if step.printed is not None:
+    if isinstance(step.printed, Printed):
+        printed_entry = step.printed
+    elif step.printed is not None:
         table = derivation.printed_table()
         if step.printed not in table:
             raise SymmagInputError(
@@ -823,9 +826,9 @@ def run_step(step: Step, derivation: Derivation, necessity: bool = False) -> Ste
                 "its printed_table lacks (a definition() takes its equation number as the printed key "
                 "unless given printed=None)")
         printed_entry = table[step.printed]
-        if step.part is not None:
-            printed_entry = Printed(lhs=printed_entry.lhs[step.part], rhs=printed_entry.rhs[step.part],
-                                    kind=printed_entry.kind, reading=printed_entry.reading)
+    if printed_entry is not None and step.part is not None:
+        printed_entry = Printed(lhs=printed_entry.lhs[step.part], rhs=printed_entry.rhs[step.part],
+                                kind=printed_entry.kind, reading=printed_entry.reading)
     dims = derivation.dimensions
     base = dict(
         id=step.id,

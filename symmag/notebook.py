@@ -175,7 +175,8 @@ def step_latex(st: Step) -> str:
     if st.statement:
         rows.append((r"\text{statement}", tex_prose(st.statement)))
     if st.printed:
-        rows.append((r"\text{printed}", tex_text(f"equation ({st.printed})")))
+        where = f"equation ({st.printed})" if isinstance(st.printed, str) else "given inline"
+        rows.append((r"\text{printed}", tex_text(where)))
     if st.why:
         rows.append((r"\text{erratum}" if st.erratum else r"\text{reason}", tex_prose(st.why)))
     pinned = _pinned_residual(st)
@@ -200,7 +201,8 @@ def step_html(st: Step) -> str:
     if st.statement:
         rows.append(("statement", html_prose(st.statement)))
     if st.printed:
-        rows.append(("printed", f"equation ({html_text(st.printed)}) of the paper"))
+        rows.append(("printed", f"equation ({html_text(st.printed)}) of the printed table"
+                     if isinstance(st.printed, str) else "given inline"))
     if st.why:
         rows.append(("erratum" if st.erratum else "reason", html_prose(st.why)))
     pinned = _pinned_residual(st)

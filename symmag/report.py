@@ -43,7 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .derivation import METHODS, STATUSES, Derivation
+from .derivation import METHODS, STATUSES, Derivation, Printed
 from .errors import SymmagInputError
 
 #: a verified derived form longer than this (LaTeX characters, e.g. a generic interaction's
@@ -716,7 +716,8 @@ def sections(derivations: Sequence[Derivation], records: Sequence[Mapping]) -> l
     for d in derivations:
         table = d.printed_table() if d.printed_table is not None else {}
         for s in d.steps:
-            entry = table.get(s.printed) if s.printed is not None else None
+            entry = s.printed if isinstance(s.printed, Printed) else (
+                table.get(s.printed) if s.printed is not None else None)
             readings[s.id] = reading_text(getattr(entry, "reading", "") or "")
     for r in records:
         if r["derivation"] not in by_name:

@@ -226,3 +226,26 @@ def test_errors_in_a_users_module_name_the_step_and_the_line(tmp_path, capsys):
     path.write_text(path.read_text().replace('    Step(id="operator", claim=bad_operator),\n', ""))
     assert main(["check", str(path)]) == 1
     assert f"error while deriving at {path}:7: KeyError" in capsys.readouterr().out
+
+
+def test_a_printed_form_may_be_given_inline(tmp_path, capsys):
+    """No printed table needed: Step(printed=Printed(...)) is compared the same way."""
+    path = tmp_path / "inline.py"
+    path.write_text(textwrap.dedent("""\
+        import sympy as sp
+        from symmag import Derivation, Equal, M0, Printed, Step
+        from symmag.algebra import commutator
+        from symmag.conventions import gamma, hbar
+        from symmag.derivation import Erratum
+
+        claim = lambda: Equal(commutator(M0("x"), M0("y")), sp.I * hbar * gamma * M0("z"))
+        PRINTED = Printed(lhs=commutator(M0("x"), M0("y")), rhs=-sp.I * hbar * gamma * M0("z"))
+        DERIVATION = Derivation("inline", "inline", (
+            Step(id="inline-algebra", equation="8", printed=PRINTED, claim=claim{erratum}),))
+        """))
+    source = path.read_text()
+    path.write_text(source.format(erratum=""))
+    assert main(["check", str(path)]) == 1
+    assert "mismatch   inline-algebra" in capsys.readouterr().out
+    path.write_text(source.format(erratum=', erratum=Erratum("sign", residual=-2 * sp.I * hbar * gamma * M0("z"))'))
+    assert main(["check", str(path)]) == 0
