@@ -247,5 +247,6 @@ def test_a_printed_form_may_be_given_inline(tmp_path, capsys):
     path.write_text(source.format(erratum=""))
     assert main(["check", str(path)]) == 1
     assert "mismatch   inline-algebra" in capsys.readouterr().out
-    path.write_text(source.format(erratum=', erratum=Erratum("sign", residual=-2 * sp.I * hbar * gamma * M0("z"))'))
+    pin = ', erratum=Erratum("sign", residual=-2 * sp.I * hbar * gamma * M0("z"))'
+    path.write_text(source.format(erratum=pin))
     assert main(["check", str(path)]) == 0
