@@ -506,6 +506,9 @@ class Step:
         for key in self.conventions:
             if key not in STATEMENTS:
                 raise ValueError(f"step {self.id}: unknown convention {key!r}")
+        if self.printed is not None and not isinstance(self.printed, str | Printed):
+            raise ValueError(f"step {self.id}: printed= takes a printed-table key or a Printed, "
+                             f"got {type(self.printed).__name__}")
         if self.erratum is not None and not isinstance(self.erratum, Erratum):
             raise ValueError(f"step {self.id}: erratum= takes an Erratum(reason, residual=...)")
         for a in self.assumes:
