@@ -408,11 +408,10 @@ def _tool_identity(name: str) -> str:
     return f"{Path(found).resolve()}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def report_key(p: Plan, options: Mapping, extra_files: Sequence[Path] = ()) -> str | None:
-    """The hash of everything a report is made from -- every module's records (all must be
-    hits), the figure code, matplotlib and the LaTeX tools -- or None when a module must run."""
-    if p.misses:
-        return None
+def report_key(p: Plan, options: Mapping, extra_files: Sequence[Path] = ()) -> str:
+    """The hash of everything a report is made from: every module's key, the figure code,
+    matplotlib and the LaTeX tools (a report is up to date only when, besides, every module's
+    records are stored: ``not p.misses``)."""
     deps = _Deps()
     for f in extra_files:
         d = dependencies(f)

@@ -30,15 +30,6 @@ MAX_COMPARE_SPINS = 6
 
 __all__ = ["build_parser", "main"]
 
-
-def __getattr__(name: str):
-    # discover and run_records moved to symmag.runner; kept reachable here, imported on use
-    if name in ("discover", "run_records"):
-        from . import runner
-
-        return getattr(runner, name)
-    raise AttributeError(f"module 'symmag.cli' has no attribute {name!r}")
-
 CHECK_HELP = """\
 Run derivations and check every step.  With no PATH, runs every module of the
 installed `derivations` package.  A PATH is a Python file defining DERIVATION
@@ -119,15 +110,18 @@ def _jobs(args) -> int:
     return jobs
 
 
-def _run(paths: Sequence[str], jobs: int, latex: bool, necessity: bool, step_timeout: float,
-         use_cache: bool, progress: Progress, want_derivations: bool = False) -> tuple[list, list, int]:
-    """(records, derivations, how many records came from the cache).  Modules whose key is in
-    the cache are served from it; the others are imported and run (``symmag.cache``).
-    ``want_derivations`` imports every module even when all are cached (the report needs them)."""
-    from . import cache
+def _options(latex: bool, necessity: bool, step_timeout: float) -> dict:
+    """What changes a record: part of its cache key and what the runner is given."""
+    return {"latex": latex, "necessity": necessity, "step_timeout": step_timeout}
 
-    options = {"latex": latex, "necessity": necessity, "step_timeout": step_timeout}
-    plan = cache.plan(paths, options) if use_cache else None
+
+def _run(paths: Sequence[str], jobs: int, options: dict, plan, progress: Progress,
+         want_derivations: bool = False) -> tuple[list, list, int]:
+    """(records, derivations, how many records came from the cache).  With a ``plan``
+    (:func:`symmag.cache.plan`; None: no cache) modules whose key is stored are served from
+    it and the others are imported and run.  ``want_derivations`` imports every module even
+    when all are cached (the report needs them)."""
+    latex, necessity, step_timeout = options["latex"], options["necessity"], options["step_timeout"]
     if plan is None:
         from .runner import discover, run_records
 
@@ -173,11 +167,13 @@ def _unique_ids(records: Sequence[dict]) -> None:
 def cmd_check(args) -> int:
     import time
 
+    from . import cache
+
     start = time.perf_counter()
-    latex = args.json or args.verbose
+    options = _options(args.json or args.verbose, args.assumptions, _timeout(args.step_timeout))
+    plan = cache.plan(args.paths, options) if not args.no_cache else None
     with Progress("check", quiet=args.quiet) as progress:
-        records, _, cached = _run(args.paths, _jobs(args), latex, args.assumptions,
-                                  _timeout(args.step_timeout), not args.no_cache, progress)
+        records, _, cached = _run(args.paths, _jobs(args), options, plan, progress)
     wall = time.perf_counter() - start
     if args.json:
         summary = {**summarize_records(records), "wall_seconds": round(wall, 3), "cached": cached}
@@ -315,13 +311,12 @@ def cmd_report(args) -> int:
     _folder(str(out.parent) if str(out.parent) else ".")
     from . import cache
 
-    options = {"latex": True, "necessity": not args.no_assumptions,
-               "step_timeout": _timeout(args.step_timeout)}
+    options = _options(True, not args.no_assumptions, _timeout(args.step_timeout))
     plan = cache.plan(args.paths, options) if not args.no_cache else None
     figures_code = [] if args.paths else [f for f in [cache.figures_file()] if f is not None]
     key = cache.report_key(plan, {**options, "pdf": args.pdf, "paper": not args.paths},
                            figures_code) if plan is not None else None
-    if key is not None and out.is_dir() and cache.report_is_current(out, key):
+    if key is not None and not plan.misses and out.is_dir() and cache.report_is_current(out, key):
         # nothing it is made from changed, and nobody touched its files: it is up to date
         print(out / "symmag-report.tex")
         if args.pdf:
@@ -330,9 +325,7 @@ def cmd_report(args) -> int:
               file=sys.stderr)
         return gate([r for k in plan.keys for r in plan.hits[k.path]])
     with Progress("report", quiet=args.quiet) as progress:
-        records, derivations, _ = _run(args.paths, jobs, True, not args.no_assumptions,
-                                       _timeout(args.step_timeout), not args.no_cache, progress,
-                                       want_derivations=True)
+        records, derivations, _ = _run(args.paths, jobs, options, plan, progress, want_derivations=True)
         # one generation: the .tex, its figures and the PDF are swapped in together, so a crash
         # or a LaTeX error leaves the previous complete report
         try:
@@ -353,13 +346,8 @@ def cmd_report(args) -> int:
                 # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
                 atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
                                                          f"{time.perf_counter() - start:.1f} s\n")
-                if not args.no_cache and cache.enabled():
-                    # the key of the inputs as they are now: every module just ran, or was a hit
-                    after = cache.plan(args.paths, options)
-                    now = cache.report_key(after, {**options, "pdf": args.pdf, "paper": not args.paths},
-                                           figures_code) if after is not None else None
-                    if now is not None:
-                        cache.write_stamp(stage, now)
+                if key is not None:  # a rerun is skipped only when every module is then a hit
+                    cache.write_stamp(stage, key)
         except OSError as exc:
             raise SymmagInputError(f"cannot write the report into {args.output}: "
                                    f"{exc.strerror or exc}") from exc

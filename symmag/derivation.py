@@ -44,7 +44,7 @@ from .conventions import STATEMENTS
 from .display import parts_latex, parts_text, relation_latex, relation_text
 from .errors import SymmagInputError
 from .representation import Representation, represent
-from .statuses import GATE_FAILURES, METHODS, STATUSES, gate  # noqa: F401  (re-exported)
+from .statuses import GATE_FAILURES, METHODS, STATUSES, gate, summarize_records  # noqa: F401  (re-exported)
 
 
 # -- claims --------------------------------------------------------------------------
@@ -969,9 +969,4 @@ def failed_result(step: Step, derivation: Derivation, why: str, seconds: float =
 
 def summarize(results: Sequence[StepResult | dict]) -> dict:
     """Counts per status and the total time, of results or of their records."""
-    records = [r if isinstance(r, dict) else r.as_dict(latex=False) for r in results]
-    counts = {s: 0 for s in STATUSES}
-    for r in records:
-        counts[r["status"]] += 1
-    return {"total": len(records), **counts,
-            "seconds": round(sum(r["seconds"] for r in records), 3)}
+    return summarize_records([r if isinstance(r, dict) else r.as_dict(latex=False) for r in results])

@@ -202,12 +202,11 @@ class _Task:
         child.close()
         self.conn, self.since = parent, time.monotonic()
 
-    def fail_current(self, why: str, latex: bool) -> dict:
+    def fail_current(self, why: str, latex: bool) -> None:
         step = self.derivation.steps[self.next]
-        record = failed_result(step, self.derivation, why, time.monotonic() - self.since).as_dict(latex)
-        self.records.append(record)
+        self.records.append(failed_result(step, self.derivation, why,
+                                          time.monotonic() - self.since).as_dict(latex))
         self.next += 1
-        return record
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.pid is not None:
@@ -226,49 +225,21 @@ class _Task:
         return self.next >= len(self.derivation.steps)
 
 
-class Records(list):
-    """The records of a run (a list, in derivation and step order) and ``wall_seconds``, the
-    wall time of the run."""
-
-    wall_seconds: float = 0.0
-
-
 def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool, necessity: bool = False,
                 step_timeout: float = STEP_TIMEOUT,
-                progress: Callable[[int, int], None] | None = None,
-                on_record: Callable[[dict], None] | None = None) -> Records:
+                progress: Callable[[int, int], None] | None = None) -> list[dict]:
     """Results as records (``StepResult.as_dict``), derivations spread over ``jobs`` forked
     worker processes that report every step; the order of the records never depends on
     ``jobs``.  A step whose worker dies or exceeds ``step_timeout`` seconds is ``failed``
     with that reason.  ``necessity``: re-check every claim without each of its removable
-    assumptions.  ``progress(done, total)`` is called as steps finish; ``on_record(record)``
-    with each record as it arrives, in arrival order (the returned list keeps derivation
-    order).  The returned :class:`Records` also holds the run's ``wall_seconds``.  Where fork
-    is not available the derivations run in this process, without timeouts."""
-    start = time.perf_counter()
+    assumptions.  ``progress(done, total)`` is called as steps finish.  Where fork is not
+    available the derivations run in this process, without timeouts."""
     check_ids(derivations)
     if not (step_timeout > 0):
         raise SymmagInputError(f"the step timeout must be positive, got {step_timeout}")
     total = sum(len(d.steps) for d in derivations)
-
-    def arrived(record: dict) -> None:
-        if on_record is not None:
-            on_record(record)
-
-    def finish(records: list[dict]) -> Records:
-        out = Records(records)
-        out.wall_seconds = time.perf_counter() - start
-        return out
-
     if "fork" not in multiprocessing.get_all_start_methods():
-        records = []
-        for d in derivations:
-            for s in d.steps:
-                records.append(run_step(s, d, necessity).as_dict(latex))
-                arrived(records[-1])
-                if progress is not None:
-                    progress(len(records), total)
-        return finish(records)
+        return [r.as_dict(latex) for r in run_all(derivations, necessity)]
     # Derivations hold closures, which do not pickle: forked workers inherit them instead.
     ctx = multiprocessing.get_context("fork")
     tasks = [_Task(i, d) for i, d in enumerate(derivations)]
@@ -305,7 +276,6 @@ def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool, neces
                     if msg is not None and msg[0] == "step":
                         task.records.append(msg[2])
                         task.next, task.since = msg[1] + 1, now
-                        arrived(msg[2])
                         report()
                         continue
                     if msg is not None and msg[0] == "input-error":
@@ -315,18 +285,17 @@ def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool, neces
                         code = task.proc.exitcode
                         task.stop()
                         if not task.finished:
-                            arrived(task.fail_current(
-                                f"the claim ended its worker process (exit code {code})", latex))
+                            task.fail_current(f"the claim ended its worker process (exit code {code})",
+                                              latex)
                     elif msg[0] == "crash":
                         task.stop()
                         if not task.finished:
-                            arrived(task.fail_current(
-                                f"the worker failed: {msg[1].strip().splitlines()[-1]}", latex))
+                            task.fail_current(f"the worker failed: {msg[1].strip().splitlines()[-1]}", latex)
                     else:  # "done"
                         task.stop()
                 elif now - task.since >= step_timeout:
                     task.stop()
-                    arrived(task.fail_current(f"timed out after {step_timeout:g} s (step timeout)", latex))
+                    task.fail_current(f"timed out after {step_timeout:g} s (step timeout)", latex)
                 else:
                     continue
                 running.remove(task)
@@ -336,4 +305,4 @@ def run_records(derivations: Sequence[Derivation], jobs: int, latex: bool, neces
     finally:
         for task in running:
             task.stop()
-    return finish([rec for t in tasks for rec in t.records])
+    return [rec for t in tasks for rec in t.records]

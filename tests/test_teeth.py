@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from symmag.cli import discover
+from symmag.runner import discover
 from symmag.teeth import Survivor, perturbation_failures
 
 
