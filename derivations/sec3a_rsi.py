@@ -38,6 +38,7 @@ from symmag.expectation import expectation, moment_average
 from symmag.fields import H_eff, M
 
 from . import printed
+from .models import rsi_interaction  # (31)-(32), written once
 from .printed import (
     H_z,
     M_mag,
@@ -83,18 +84,13 @@ def _cache_flag(f):
     return wrapper
 
 
-def radiation_field(lam_, alpha_) -> tuple:
-    """H_r^d = lambda (M x H_eff - alpha M^2 H_eff)  (32)."""
-    return tuple(lam_ * (c - alpha_ * M2 * h) for c, h in zip(cross(M, H_eff), H_eff))
-
-
 @_cache_flag
 def rsi(general: bool = False):
     """The D-term machinery of Sec. II on (31)-(32); ``general`` lets lambda and
     alpha depend on t, to keep their derivatives."""
     lam_, alpha_ = (sp.Function("lambda", real=True)(t), sp.Function("alpha", real=True)(t)) \
         if general else (lam, alpha)
-    return dterm(-dot(M0_vector(), radiation_field(lam_, alpha_))), lam_, alpha_
+    return dterm(rsi_interaction("none", lam_, alpha_)), lam_, alpha_
 
 
 def along(vec, basis) -> sp.Expr:

@@ -45,6 +45,7 @@ from symmag.expectation import expectation, moment_average
 from symmag.fields import H_eff, M
 
 from . import printed
+from .models import field_modification, radiation_field  # (32), (46), (49), (53), written once
 from .printed import (
     H_z,
     M_mag,
@@ -66,7 +67,6 @@ from .sec3a_rsi import (
     Mdot,
     conserve,
     gilbert_rate,
-    radiation_field,
 )
 from .sec3a_rsi import DIMENSIONS as SEC3A_DIMENSIONS
 
@@ -166,14 +166,9 @@ def _decompose(vec, basis, static: bool = True) -> list[sp.Expr]:
 
 
 def _extra(kind: str) -> tuple:
-    """The term that the modification ``kind`` adds to H_r^d of (32)."""
-    return {
-        "none": (0, 0, 0),
-        "46": tuple(-lb46 * h for h in H_eff),
-        "49": tuple(lb49 * M_INV * c for c in cross(M, H_eff)),
-        "53": tuple(kappa * lam * M[a] * M_INV * dot(M, H_eff) for a in range(3)),
-        "46+49": tuple(-lb46 * h + lb49 * M_INV * c for h, c in zip(H_eff, cross(M, H_eff))),
-    }[kind]
+    """The term that the modification ``kind`` adds to H_r^d of (32): (46), (49), (53) as
+    derivations.models writes them, 1/|M| kept as the positive symbol M_INV."""
+    return field_modification(kind, M_INV)
 
 
 def modified_field(kind: str) -> tuple:
@@ -615,7 +610,7 @@ def combined_rates():
 
 
 def _nondissipative():
-    r = dterm(-dot(M0_vector(), [kappa * lam * M[a] * M_INV * dot(M, H_eff) for a in range(3)]))
+    r = dterm(-dot(M0_vector(), _extra("53")))
     return tuple(x.xreplace({M_INV: 1 / M_mag}) for x in r.moment_interaction)
 
 

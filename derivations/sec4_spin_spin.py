@@ -28,6 +28,8 @@ from symmag.fields import H_eff, M
 from symmag.representation import Representation, represent
 
 from . import printed
+from .models import spin_spin_coupling as coupling  # J^{ab} of (63), written once
+from .models import spin_spin_interaction
 from .printed import J_ex, lam
 from .sec3a_rsi import STATIC_FIELD
 
@@ -72,11 +74,6 @@ def exchange_d():
     return Equal(d.d_operator, (0, 0, 0))
 
 
-def coupling(a: int, b: int) -> sp.Expr:
-    """J^{ab} = lambda M^a M^b  (63)."""
-    return lam * M[a] * M[b]
-
-
 @cache
 def interaction_sites():
     return pair_sum(lambda i, j: sum(coupling(a, b) * S(i, a) * S(j, b)
@@ -85,7 +82,9 @@ def interaction_sites():
 
 @cache
 def interaction_collective():
-    return sum(coupling(a, b) * M0(a) * M0(b) for a in range(3) for b in range(3)) / gamma**2
+    """(63) summed over all sites, J^{ab} M0^a M0^b/gamma^2 by (6): the paper's spin-spin
+    interaction as derivations.models writes it once."""
+    return spin_spin_interaction()
 
 
 def coupling_symmetric():

@@ -125,9 +125,11 @@ def test_closure_needs_40():
 
 
 def test_dropped_non_dissipative_term_fails(monkeypatch, fresh):
-    """(53) multiplied by 0 in the modified field: the Gilbert step fails (D no longer gains the
-    rate of <M_I,n>) and (55) no longer differs from the printed form as pinned."""
+    """(53) multiplied by 0 in the modified field: the claim (54) on M_I,n fails and
+    (55) no longer differs from the printed form as pinned, so `symmag check` exits 1.  (The
+    Gilbert step compares two routes from the one Hamiltonian of derivations.models, D's rate
+    term and d<M_I,n>/dt, which then agree at zero: it is the printed forms that see the change.)"""
     real = g._extra
     monkeypatch.setattr(g, "_extra", lambda kind: (0, 0, 0) if kind == "53" else real(kind))
-    assert run(g.DERIVATION, "non-dissipative-gilbert").status == "failed"
+    assert run(g.DERIVATION, "non-dissipative-moment").status == "failed"
     assert run(g.DERIVATION, "non-dissipative-average").status == "mismatch"
