@@ -242,5 +242,7 @@ def test_formulas_are_typeset_readably(report):
 
 def test_no_internal_names_in_the_pdf(report):
     text = pdf_text(report / "symmag-report.pdf")
-    for name in ("DIavg", "Cavg", "MhatI", "DhatI", "Ssum", "lambdabar", "dMhatI_dt", "Mtot_"):
+    for name in ("DIavg", "Cavg", "MhatI", "DhatI", "Ssum", "lambdabar", "dMhatI_dt", "Mtot_",
+                 "\u03b3ratio", "crate", "prec rate", "precrate", "relaxrate", "Iint", "M Iint",
+                 "dM Idt", "DIx", "Hdr46", "Hdr49", "drho", "dI0dt", "H int", "Hint "):
         assert name not in text, name
