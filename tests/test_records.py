@@ -173,3 +173,21 @@ def test_identity_residual_on_matrices():
     system = SpinSystem(2, 1, hbar=0.7, gamma=-1.3)
     assert identity_residual(M0(0) * M0(1) - M0(1) * M0(0), sp.I * hbar * gamma * M0(2), system) < 1e-12
     assert identity_residual(M0(0) * M0(1), M0(1) * M0(0), system) > 0.1
+
+
+def test_the_probe_of_a_derived_result_has_a_fast_path_and_a_fallback():
+    """Placeholders in place of the result decide most probes cheaply; a `by` that cannot take
+    them (here: it needs a number) is decided by the perturbed copy; one that ignores its
+    result is caught either way."""
+    from symmag.derivation import Derived, _ignores_result
+
+    x = sp.Symbol("x")
+    cases = {
+        "uses": (lambda r: Equal(r.rhs, 2), ""),
+        "numbers only": (lambda r: Equal(sp.Float(float(r.rhs)), 2), ""),
+        "ignores": (lambda r: Equal(sp.Integer(2), 2), "does not involve"),
+    }
+    for name, (by, flagged) in cases.items():
+        claim = Derived(result=Equal(x, sp.Integer(2)), by=by)
+        verdict = _ignores_result(claim, claim.check_claim())
+        assert (flagged in verdict) if flagged else verdict == "", name
