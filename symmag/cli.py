@@ -244,7 +244,8 @@ def cmd_simulate(args) -> int:
     # before anything is allocated: finite numbers, an increasing span, tolerances, memory
     validate_request(module, y0, (0.0, args.t_end), params, points=args.points, ensemble=args.ensemble,
                      method=args.method, rtol=args.rtol, atol=args.atol, integrator=args.integrator,
-                     step=args.step)
+                     step=args.step, temperature=args.temperature, seed=args.seed, ms=args.ms,
+                     volume=args.volume)
     if not (math.isfinite(args.max_evaluations) and args.max_evaluations >= 1):
         raise SymmagInputError(f"--max-evaluations must be at least 1, got {args.max_evaluations}")
     if args.max_seconds is not None and not (math.isfinite(args.max_seconds) and args.max_seconds > 0):
@@ -254,7 +255,8 @@ def cmd_simulate(args) -> int:
     sim = simulate(module, y0, (0.0, args.t_end), params, t_eval=np.linspace(0.0, args.t_end, args.points),
                    method=args.method, rtol=args.rtol, atol=args.atol, progress=args.progress,
                    max_evaluations=args.max_evaluations, max_seconds=args.max_seconds,
-                   integrator=args.integrator, step=args.step, project=args.project, parallel=args.parallel)
+                   integrator=args.integrator, step=args.step, project=args.project, parallel=args.parallel,
+                   temperature=args.temperature, seed=args.seed, ms=args.ms, volume=args.volume)
     if not sim.success:
         raise SymmagInputError(f"integration failed: {sim.message}")
     try:
@@ -447,13 +449,22 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--points", type=int, default=201)
     m.add_argument("--ensemble", type=int, default=1, metavar="K", help="K copies of y0")
     m.add_argument("--method", default=None, help="solve_ivp's method (default DOP853)")
-    m.add_argument("--integrator", default="solve_ivp", choices=("solve_ivp", "dp54", "rk4"),
+    m.add_argument("--integrator", default="solve_ivp", choices=("solve_ivp", "dp54", "rk4", "heun"),
                    help="solve_ivp (one ODE for the whole ensemble) or every system on its own: dp54 "
-                   "(adaptive, per-system steps) or rk4 (fixed --step); MODEL_numba has compiled kernels")
-    m.add_argument("--step", type=float, default=None, metavar="H", help="rk4's step")
+                   "(adaptive, per-system steps), rk4 (fixed --step) or heun (the stochastic LLG at "
+                   "--temperature, fixed --step); MODEL_numba has compiled kernels")
+    m.add_argument("--step", type=float, default=None, metavar="H", help="rk4's and heun's step")
+    m.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="heun: the temperature of the Brown thermal field; kelvin with --ms and --volume "
+                   "(SI), else reduced: k_B T/(mu0 M_s V) in the unit of the fields")
+    m.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="heun: the seed of the random numbers, a whole number in [0, 2^64) (default 0)")
+    m.add_argument("--ms", type=float, default=None, metavar="A_PER_M", help="heun, SI: saturation M_s (A/m)")
+    m.add_argument("--volume", type=float, default=None, metavar="M3",
+                   help="heun, SI: particle volume V (m^3)")
     m.add_argument("--project", action="store_true",
-                   help="dp54/rk4: scale |M| back to |M(0)| after each step")
-    m.add_argument("--parallel", action="store_true", help="dp54/rk4: the systems over numba's threads")
+                   help="dp54/rk4/heun: scale |M| back to |M(0)| after each step")
+    m.add_argument("--parallel", action="store_true", help="dp54/rk4/heun: the systems over numba's threads")
     m.add_argument("--rtol", type=float, default=1e-9)
     m.add_argument("--atol", type=float, default=1e-12)
     m.add_argument("--folder", default=None, metavar="DIR",

@@ -10,7 +10,10 @@ an array axis (never unrolled into symbols).  The Jacobian is symbolic.
 :func:`render_numba` adds, beside the compiled rhs, the ensemble integrators ``dp54`` and
 ``rk4`` (every system advanced on its own, the model's right-hand side inlined; coefficients
 from :mod:`symmag.integrators`); both backends carry NORMS, the state groups whose norm the
-equation conserves (checked symbolically), and AUTONOMOUS.
+equation conserves (checked symbolically), and AUTONOMOUS.  For an LLG model with a Gilbert
+damping (:func:`symmag.thermal.analyse`) both carry THERMAL_FIELD, ``damping`` and
+``kernel_rhs`` (the kernels' arithmetic, elementwise in NumPy: the fallback of the stochastic
+integrator), and the numba module the stochastic Heun kernel ``heun``.
 
 Reproducible: the same model gives byte-identical source -- common subexpressions
 are taken in SymPy's canonical order, and the header carries a sha256 of the
@@ -123,7 +126,8 @@ _RESERVED = frozenset({
     "rows", "cols", "vals", "blocks", "name", "value", "scratch", "inputs", "work_shape",
     "NORMS", "AUTONOMOUS", "dp54", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
     "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
-    "steps", "gaps", "subs", *dir(builtins)})
+    "steps", "gaps", "subs", "THERMAL_FIELD", "damping", "kernel_rhs", "heun", "theta", "seed", "offset",
+    "symmag", *dir(builtins)})
 
 
 def _identifiers(symbols: Sequence[sp.Symbol]) -> list[str]:
@@ -609,6 +613,7 @@ def _render(model: Model, command: str, template: str) -> str:
     jac_temps, jac_exprs = _printed(_cse(_scaled([jac[i, j] for i, j in entries], norms), "_j"))
     n_norms = len(norms)
     conserved = _conserved(rhs, states, norms)
+    thermal = _thermal_context(model, rename, param_ids)
     n = len(states)
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True)
@@ -641,9 +646,27 @@ def _render(model: Model, command: str, template: str) -> str:
         autonomous=repr(not any(s.name == "t" for e in model.rhs for s in sp.sympify(e).free_symbols)),
         states_of=lambda prefix: ", ".join(f"{prefix}{i}" for i in range(n)),
         targets=lambda prefix: "".join(f"{prefix}{i}, " for i in range(n)).rstrip(" "),
-        **_dp54_context(n),
+        **_dp54_context(n), **thermal,
     )
     return _seal(source)
+
+
+def _thermal_context(model: Model, rename: dict, param_ids: Sequence[str]) -> dict:
+    """What the templates need for the thermal field (symmag.thermal): the positions of the
+    applied field, the damping and gyromagnetic ratio printed for the kernels, and the parameter
+    list of the kernels' calls with the field increment added; thermal False for a model that
+    takes no thermal field."""
+    from . import thermal as th
+
+    info = th.thermal_or_none(model)
+    if info is None:
+        return dict(thermal=False, thermal_field="()", damping=("", ""), noisy_args="")
+    printer = _KernelPrinter()
+    damping = tuple(printer.doprint(sp.sympify(e).xreplace(rename)) for e in (info.alpha, info.gamma))
+    noisy = list(param_ids)
+    for c, i in enumerate(info.field):
+        noisy[i] = f"{param_ids[i]} + _sg * _z{c}"
+    return dict(thermal=True, thermal_field=repr(info.field), damping=damping, noisy_args=", ".join(noisy))
 
 
 def _version() -> str:

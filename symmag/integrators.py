@@ -17,7 +17,9 @@ here, with the model's right-hand side inlined so that a system's state stays in
 through a step.  :func:`dp54` and :func:`rk4` below are the NumPy fallback (vectorized over the
 systems still running, each with its own step) for modules without kernels: the core install
 needs no numba.  Both return ``(y, accepted, rejected, status, drift)`` -- see
-:data:`STATUS` -- and ``symmag.simulate.simulate(..., integrator=...)`` wraps either.
+:data:`STATUS` -- and ``symmag.simulate.simulate(..., integrator=...)`` wraps either.  The
+stochastic Heun integrator of the thermal LLG (``integrator="heun"``) and its NumPy fallback are in
+:mod:`symmag.thermal`; it takes its steps as rk4 does (:func:`substeps`).
 """
 
 from __future__ import annotations

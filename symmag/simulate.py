@@ -50,8 +50,10 @@ from .errors import SymmagInputError
 
 METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 #: "solve_ivp": SciPy on the flattened ensemble (one step size for all); "dp54", "rk4": every
-#: system on its own (symmag.integrators: the module's generated numba kernels, else NumPy)
-INTEGRATORS = ("solve_ivp", "dp54", "rk4")
+#: system on its own (symmag.integrators: the module's generated numba kernels, else NumPy);
+#: "heun": the stochastic LLG at a temperature (symmag.thermal), fixed step
+INTEGRATORS = ("solve_ivp", "dp54", "rk4", "heun")
+FIXED_STEP = ("rk4", "heun")
 #: most steps (accepted and rejected) one system may take in dp54 or rk4
 MAX_STEPS = 100_000
 IMPLICIT = {"BDF", "Radau", "LSODA"}
@@ -120,8 +122,8 @@ def known_models(folder: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in where.glob("*.py") if p.stem.isidentifier() and not p.stem.startswith("_"))
 
 
-#: most model names an error lists
-_LISTED = 12
+#: most model names an error lists (the line stays within the CLI's 300 characters)
+_LISTED = 8
 
 
 def _listing(known: Sequence[str]) -> str:
@@ -287,7 +289,8 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
                      t_eval=None, points: int | None = None, ensemble: int = 1,
                      method: str | None = None, rtol: float = 1e-9, atol: float = 1e-12,
                      max_bytes: int = MAX_BYTES, integrator: str = "solve_ivp",
-                     step: float | None = None, max_steps: int = MAX_STEPS) -> None:
+                     step: float | None = None, max_steps: int = MAX_STEPS, temperature=None,
+                     seed: int | None = None, ms: float | None = None, volume: float | None = None) -> None:
     """Refuse, with one clear SymmagInputError, a request :func:`simulate` cannot answer
     right -- before anything is allocated: y0 of the wrong shape or not finite, a time span
     not finite or not increasing, t_eval outside it, ``points``/``ensemble`` not a whole
@@ -297,7 +300,11 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     ``ensemble`` K copies of a single y0 (n,) and ``points`` stored times are what the CLI
     will allocate; call this before it does.  ``integrator`` dp54 or rk4: a scalar atol,
     parameters that are numbers or arrays (no callables), ``step`` (rk4 only, required there)
-    positive, strictly increasing t_eval, at most ``max_steps`` steps per system."""
+    positive, strictly increasing t_eval, at most ``max_steps`` steps per system.  ``heun`` (the
+    stochastic LLG, fixed ``step``): a model with a Gilbert damping (THERMAL_FIELD), ``temperature``
+    finite and >= 0 (a number or one per system; kelvin with ``ms`` and ``volume``, else reduced --
+    symmag.thermal.field_scale), ``seed`` a whole number in [0, 2^64), and alpha_G/|gamma_G| > 0 for
+    every system at a positive temperature; temperature and seed belong to heun alone."""
     n = len(module.STATE)
     y0 = _real_array("y0", y0)
     if y0.ndim not in (1, 2) or y0.shape[0] != n or (y0.ndim == 2 and y0.shape[1] == 0):
@@ -311,14 +318,29 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
         raise SymmagInputError(f"method {method!r} is solve_ivp's; integrator {integrator} has none")
     if method is not None and method not in METHODS:
         raise SymmagInputError(f"unknown method {method!r}; use {', '.join(METHODS)}")
-    if integrator == "rk4":
+    if integrator == "heun" and not getattr(module, "THERMAL_FIELD", ()):
+        name = getattr(module, "__name__", "?").removeprefix("symmag_generated_")
+        raise SymmagInputError(f"model {name} takes no thermal field: it has no Gilbert damping (heun "
+                               "integrates the stochastic LLG of an LLG model, e.g. llg_rsi, llg_rsi_extra)")
+    if integrator != "heun" and (temperature is not None or seed is not None):
+        raise SymmagInputError(f"temperature and seed are for integrator 'heun' (the stochastic LLG), not "
+                               f"{integrator}")
+    if integrator == "heun":
+        from .thermal import check_seed, field_scale
+
+        theta = field_scale(0.0 if temperature is None else temperature, ms, volume)
+        if seed is not None:
+            check_seed(seed)
+    elif ms is not None or volume is not None:
+        raise SymmagInputError("ms and volume set the units of the temperature: integrator 'heun' only")
+    if integrator in FIXED_STEP:
         if step is None:
-            raise SymmagInputError("integrator rk4 needs a step (step=H, H > 0)")
+            raise SymmagInputError(f"integrator {integrator} needs a step (step=H, H > 0)")
         if isinstance(step, bool) or not isinstance(step, numbers.Real) or not (
                 math.isfinite(step) and step > 0):
             raise SymmagInputError(f"step must be a positive finite number, got {step!r}")
     elif step is not None:
-        raise SymmagInputError(f"step is rk4's; integrator {integrator} chooses its own steps")
+        raise SymmagInputError(f"step is for rk4 and heun; integrator {integrator} chooses its own steps")
     max_steps = _positive_int("max_steps", max_steps)
     _tolerance("rtol", rtol, 100 * np.finfo(float).eps, 1.0)
     if np.ndim(atol) == 0:
@@ -356,7 +378,7 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     if need > max_bytes:
         raise SymmagInputError(f"{systems} system(s) x {stored} points need about {need / 2**30:.3g} GiB, "
                                f"more than the bound of {max_bytes / 2**30:.3g} GiB; fewer systems or points")
-    if integrator == "rk4":  # after the memory bound: the output times are allocated here
+    if integrator in FIXED_STEP:  # after the memory bound: the output times are allocated here
         from .integrators import step_count
 
         count = step_count(t0, np.linspace(t0, t1, stored) if times is None else times, float(step))
@@ -369,6 +391,27 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
         if integrator != "solve_ivp" and any(callable(v) for v in values):
             raise SymmagInputError(f"integrator {integrator} takes parameters that are numbers or arrays; "
                                    "a parameter that is a function of t needs integrator='solve_ivp'")
+        if integrator == "heun":
+            _check_thermal(module, values, theta, systems)
+
+
+def _check_thermal(module: ModuleType, values: list, theta, systems: int) -> None:
+    """Per-system temperatures of the ensemble's size, and alpha_G/|gamma_G| finite and positive
+    wherever the temperature is (the noise variance 2 alpha_G theta/|gamma_G| must be a variance)."""
+    if np.ndim(theta) and np.shape(theta) != (systems,):
+        raise SymmagInputError(f"temperature must be a number or one per system ({systems}), got shape "
+                               f"{np.shape(theta)}")
+    with np.errstate(all="ignore"):
+        alpha, gamma = (np.broadcast_to(np.asarray(x, dtype=float), (systems,))
+                        for x in module.damping(*values))
+        ratio = alpha / gamma
+    hot = np.broadcast_to(np.asarray(theta) > 0, (systems,))
+    bad = np.flatnonzero(hot & ~(np.isfinite(ratio) & (ratio > 0)))
+    if bad.size:
+        j = int(bad[0])
+        raise SymmagInputError(f"thermal noise needs a positive Gilbert damping: alpha_G = {alpha[j]:g}, "
+                               f"|gamma_G| = {gamma[j]:g} for system {j} ({bad.size} such system(s)); at "
+                               "these parameters the model does not relax: no temperature can be defined")
 
 
 class _Budget(Exception):
@@ -397,7 +440,8 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
              progress: bool = False, max_evaluations: int = MAX_EVALUATIONS,
              max_seconds: float | None = None, max_bytes: int = MAX_BYTES,
              integrator: str = "solve_ivp", step: float | None = None, max_steps: int = MAX_STEPS,
-             project: bool = False, parallel: bool = False) -> Simulation:
+             project: bool = False, parallel: bool = False, temperature=None, seed: int | None = None,
+             ms: float | None = None, volume: float | None = None) -> Simulation:
     """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span.
 
     ``integrator``: "solve_ivp" (default; ``method``, default DOP853, on the flattened
@@ -408,12 +452,20 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
     step and ``parallel`` spreads the systems over numba's threads; ``max_steps`` bounds
     each system's steps.  The result reports the drift of the conserved norms.
 
+    ``integrator="heun"``: the stochastic LLG (Stratonovich, stochastic Heun with fixed ``step``;
+    ``project`` gives the norm-preserving variant) with Brown's thermal field at ``temperature`` (a
+    number or one per system): in kelvin when ``ms`` (A/m) and ``volume`` (m^3) are given, else in
+    reduced units, theta = k_B T/(mu0 M_s V) in the unit of the fields (symmag.thermal).  Random
+    numbers keyed by (``seed``, default 0; system index; step): the same numbers whatever the
+    backend, slicing or threads.
+
     The request is checked first (:func:`validate_request`); bad input is one
     SymmagInputError.  When ``max_evaluations`` right-hand-side evaluations (or
     ``max_seconds`` of wall time) are spent the integration stops and the result has
     ``success=False`` and a message starting "step budget exhausted"."""
     validate_request(module, y0, t_span, params, t_eval=t_eval, method=method, rtol=rtol, atol=atol,
-                     max_bytes=max_bytes, integrator=integrator, step=step, max_steps=max_steps)
+                     max_bytes=max_bytes, integrator=integrator, step=step, max_steps=max_steps,
+                     temperature=temperature, seed=seed, ms=ms, volume=volume)
     method = "DOP853" if method is None else method
     max_evaluations = _positive_int("max_evaluations", max_evaluations)
     if max_seconds is not None:
@@ -469,9 +521,15 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
         t_eval = np.linspace(t0, t1, POINTS)
     t_eval = np.asarray(t_eval, dtype=float)
     if integrator != "solve_ivp":
+        thermal = None
+        if integrator == "heun":
+            from .thermal import field_scale
+
+            thermal = (field_scale(0.0 if temperature is None else temperature, ms, volume),
+                       0 if seed is None else int(seed))
         return _per_system(module, integrator, y0, t0, t_eval, values, rtol=float(rtol), atol=float(atol),
                            step=step, max_steps=max_steps, project=bool(project), parallel=bool(parallel),
-                           progress=progress, max_seconds=max_seconds)
+                           progress=progress, max_seconds=max_seconds, thermal=thermal)
     chunks = np.linspace(t0, t1, 21) if progress else np.array([t0, t1])
     ts, ys = [], []
     y = y0.ravel()
@@ -533,10 +591,13 @@ _PROGRESS_CHUNKS = 20
 
 def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, t_eval: np.ndarray,
                 values: list, *, rtol: float, atol: float, step: float | None, max_steps: int,
-                project: bool, parallel: bool, progress: bool, max_seconds: float | None) -> Simulation:
-    """dp54 or rk4 for every system on its own; the systems are independent, so running them
-    in slices (for progress or a time bound) gives the same numbers."""
+                project: bool, parallel: bool, progress: bool, max_seconds: float | None,
+                thermal: tuple | None = None) -> Simulation:
+    """dp54, rk4 or heun for every system on its own; the systems are independent (heun's random
+    numbers keyed by each system's global index), so running them in slices (for progress or a
+    time bound) gives the same numbers.  ``thermal``: heun's (theta, seed)."""
     from . import integrators
+    from . import thermal as thermal_
 
     shape = y0.shape
     y2 = y0.reshape(len(module.STATE), -1)
@@ -551,7 +612,12 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
         sub = [v[lo:hi] if np.ndim(v) else v for v in values]
         try:
             with np.errstate(all="ignore"):  # trouble shows in the status and the check below
-                if kernels:
+                if integrator == "heun":
+                    theta = thermal[0][lo:hi] if np.ndim(thermal[0]) else thermal[0]
+                    options = dict(step=step, theta=theta, seed=thermal[1], offset=int(lo), project=project)
+                    part = (module.heun(t0, t_eval, y2[:, lo:hi], *sub, parallel=parallel, **options)
+                            if kernels else thermal_.heun(module, t0, t_eval, y2[:, lo:hi], sub, **options))
+                elif kernels:
                     options = (dict(rtol=rtol, atol=atol, max_steps=max_steps) if integrator == "dp54"
                                else dict(step=step))
                     part = getattr(module, integrator)(t0, t_eval, y2[:, lo:hi], *sub, project=project,

@@ -169,7 +169,7 @@ PARAMS = {"gamma_abs": 1.0, "alpha0": 0.1, "Hx": 0.0, "Hy": 0.0, "Hz": 1.0}
     ({"integrator": "rk4", "step": np.nan}, ["step", "positive"]),
     ({"integrator": "rk4"}, ["rk4 needs a step"]),
     ({"integrator": "rk4", "step": 1e-9}, ["max_steps"]),
-    ({"integrator": "dp54", "step": 0.1}, ["step is rk4's"]),
+    ({"integrator": "dp54", "step": 0.1}, ["step is for rk4 and heun"]),
     ({"integrator": "dp54", "y0": [np.nan, 0.0, 1.0]}, ["y0", "finite"]),
     ({"integrator": "dp54", "Hz": np.nan}, ["Hz", "finite"]),
     ({"integrator": "rk4", "step": 0.1, "alpha0": np.inf}, ["alpha0", "finite"]),
