@@ -298,6 +298,15 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def without_timings(record: dict) -> dict:
+    """A check record without its seconds (the step's and each re-check's): what a rerun
+    reproduces byte for byte."""
+    out = {k: v for k, v in record.items() if k != "seconds"}
+    if "necessity" in out:
+        out["necessity"] = [{k: v for k, v in n.items() if k != "seconds"} for n in out["necessity"]]
+    return out
+
+
 def cmd_report(args) -> int:
     import time
 
@@ -336,6 +345,11 @@ def cmd_report(args) -> int:
                 progress.stage("LaTeX")
                 tex = stage / "symmag-report.tex"
                 atomic.write_text(tex, render(sections(derivations, records), figures))
+                # the records the report shows, as `check --json` gives them (without the
+                # per-step seconds, so that a rerun is byte-identical): for scripts and tests
+                atomic.write_text(stage / "symmag-report.json", json.dumps(
+                    {"results": [without_timings(r) for r in records],
+                     "summary": without_timings(summarize_records(records))}, indent=1) + "\n")
                 if args.pdf:
                     # latexmk and pdflatex open their outputs for writing in place: unlink the
                     # hard-linked copies first, so the live report's files are never touched

@@ -34,10 +34,10 @@ def report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def check_records():
-    proc = symmag("check", "--json")
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)["results"]
+def check_records(report):
+    """The records the report was made from (symmag-report.json, as `check --json` writes them:
+    tests/test_records.py holds that the two agree; running the check again cost 20 s of CI)."""
+    return json.loads((report / "symmag-report.json").read_text())["results"]
 
 
 def pdf_text(pdf: Path) -> str:
@@ -97,6 +97,7 @@ def test_tex_is_byte_identical_on_rerun(report, tmp_path):
     proc = symmag("report", "-o", str(tmp_path), env={"PYTHONHASHSEED": "7"})
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "symmag-report.tex").read_bytes() == (report / "symmag-report.tex").read_bytes()
+    assert (tmp_path / "symmag-report.json").read_bytes() == (report / "symmag-report.json").read_bytes()
     assert (tmp_path / "figures" / "fig1.pdf").read_bytes() == (report / "figures" / "fig1.pdf").read_bytes()
 
 
@@ -246,3 +247,19 @@ def test_no_internal_names_in_the_pdf(report):
                  "\u03b3ratio", "crate", "prec rate", "precrate", "relaxrate", "Iint", "M Iint",
                  "dM Idt", "DIx", "Hdr46", "Hdr49", "drho", "dI0dt", "H int", "Hint "):
         assert name not in text, name
+
+
+def test_the_report_json_holds_the_records_check_gives(tmp_path, capsys):
+    """symmag-report.json is `check --json --assumptions` of the same modules, without timings."""
+    from symmag.cli import main, without_timings
+
+    path = str(ROOT / "derivations" / "sec4_spin_spin.py")
+    assert main(["report", path, "-o", str(tmp_path), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["check", path, "--json", "--assumptions", "-q"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    written = json.loads((tmp_path / "symmag-report.json").read_text())
+    assert written["results"] == [without_timings(r) for r in checked["results"]]
+    assert not any("seconds" in n for r in written["results"] for n in r["necessity"])
+    assert written["summary"] == {k: v for k, v in checked["summary"].items()
+                                  if k not in ("seconds", "wall_seconds", "cached")}
