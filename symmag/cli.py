@@ -509,9 +509,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "several a = lambdabar0/lambda0 (derivations/figures.py).")
     fig.add_argument("-o", "--output", default="generated/report/figures", metavar="DIR")
     fig.set_defaults(func=cmd_figures)
-    from . import compare_cli  # argument definitions only: light to import
+    from . import compare_cli, sweep_cli  # argument definitions only: light to import
 
     compare_cli.add_parser(sub)
+    sweep_cli.add_parser(sub)
     r = sub.add_parser(
         "reduce",
         help="canonical form of an operator polynomial",
