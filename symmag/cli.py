@@ -21,6 +21,9 @@ from .errors import SymmagInputError
 from .progress import Progress
 from .statuses import GATE_FAILURES, METHODS, STATUSES, gate, summarize_records
 
+#: where `symmag simulate` writes without -o (refused when it exists)
+DEFAULT_SIMULATION = "simulation.npz"
+
 # SymPy and the derivations are imported only when a step has to run: a rerun served from the
 # cache (symmag.cache) imports neither.
 STEP_TIMEOUT = 300.0  # symmag.runner.STEP_TIMEOUT (a test checks they agree)
@@ -250,6 +253,10 @@ def cmd_simulate(args) -> int:
         raise SymmagInputError(f"--max-evaluations must be at least 1, got {args.max_evaluations}")
     if args.max_seconds is not None and not (math.isfinite(args.max_seconds) and args.max_seconds > 0):
         raise SymmagInputError(f"--max-seconds must be a positive number, got {args.max_seconds}")
+    if args.output is None and Path(DEFAULT_SIMULATION).exists():
+        # a default is never written over: only a file the user named is replaced
+        raise SymmagInputError(f"{DEFAULT_SIMULATION} exists here and no -o was given: name the output "
+                               "with -o FILE.npz or FILE.csv (a file given with -o is replaced)")
     if args.ensemble > 1:
         y0 = np.tile(y0[:, None], (1, args.ensemble))
     sim = simulate(module, y0, (0.0, args.t_end), params, t_eval=np.linspace(0.0, args.t_end, args.points),
@@ -259,10 +266,13 @@ def cmd_simulate(args) -> int:
                    temperature=args.temperature, seed=args.seed, ms=args.ms, volume=args.volume)
     if not sim.success:
         raise SymmagInputError(f"integration failed: {sim.message}")
+    output = args.output if args.output is not None else DEFAULT_SIMULATION
     try:
-        print(save(sim, args.output))
+        print(save(sim, output))
     except OSError as exc:
-        raise SymmagInputError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
+        raise SymmagInputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    if args.output is None:
+        print(f"(no -o given: wrote {Path(output).resolve()})", file=sys.stderr)
     return 0
 
 
@@ -489,7 +499,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--max-evaluations", type=int, default=MAX_EVALUATIONS, metavar="N",
                    help=f"stop after N right-hand-side evaluations (default {MAX_EVALUATIONS:,})")
     m.add_argument("--max-seconds", type=float, default=None, metavar="S", help="stop after S s of wall time")
-    m.add_argument("-o", "--output", default="simulation.npz")
+    m.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help=f".npz or .csv, with the record of the run (default {DEFAULT_SIMULATION}, never "
+                   "written over; a file given here is replaced)")
     m.set_defaults(func=cmd_simulate)
     rep = sub.add_parser("report", help="LaTeX (and PDF) report of the checked derivation",
                          description="Run the derivations (or the PATHs given) and write "

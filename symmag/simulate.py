@@ -31,14 +31,21 @@ caller names; nothing is ever loaded from the working directory unasked.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import functools
+import hashlib
+import inspect
 import itertools
+import json
 import math
 import numbers
+import platform
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -88,6 +95,11 @@ class Simulation:
     rejected: np.ndarray | None = None
     #: right-hand-side calls solve_ivp made (each on the whole ensemble); None otherwise
     evaluations: int | None = None
+    #: how it was made (:func:`run_record`): model and its hashes, parameters, y0, span,
+    #: integrator and tolerances, noise, versions -- what :func:`save` writes beside the numbers
+    record: dict = field(default_factory=dict, compare=False)
+    #: the inputs as arrays, for the .npz: ``y0`` and ``param_NAME`` (parameters given as numbers)
+    inputs: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:
@@ -435,6 +447,96 @@ def _probe(module: ModuleType, rhs, t0: float, y: np.ndarray) -> np.ndarray:
     return f
 
 
+#: arrays up to this many values are written into a record in full; larger ones as a summary
+#: (shape, range, sha256 of the bytes), their values being in the .npz itself
+RECORD_VALUES = 1000
+_SHA_LINE = re.compile(r"^# (?:rerun the command\. )?(Input|Body) sha256: ([0-9a-f]{64})$", re.M)
+
+
+def _recorded_value(v):
+    if callable(v):
+        return {"function of t": getattr(v, "__name__", type(v).__name__)}
+    if isinstance(v, (str, bool)) or v is None:
+        return v
+    a = np.asarray(v)
+    if a.ndim == 0:
+        x = a.item()
+        return float(x) if isinstance(x, float) else x
+    if a.size <= RECORD_VALUES:
+        return a.tolist()
+    b = np.ascontiguousarray(a, dtype=float)
+    return {"shape": list(a.shape), "min": float(b.min()), "max": float(b.max()),
+            "sha256": hashlib.sha256(b.tobytes()).hexdigest()}
+
+
+def _versions(module: ModuleType) -> dict:
+    import scipy
+
+    from . import __version__
+
+    out = {"symmag": __version__, "python": platform.python_version(), "numpy": np.__version__,
+           "scipy": scipy.__version__}
+    if "numba" in sys.modules and getattr(module, "__name__", "").endswith("_numba"):
+        out["numba"] = sys.modules["numba"].__version__
+    return out
+
+
+def run_record(module: ModuleType, arguments: Mapping) -> dict:
+    """The record of one :func:`simulate` call: the model (name and the Input/Body sha256 of its
+    generated header), its parameters by name, y0, the span and output times, the integrator
+    and its options, the noise and the versions.  JSON-serialisable."""
+    header = ""
+    path = getattr(module, "__file__", None)
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                header = "".join(f.readline() for _ in range(3))
+        except OSError:
+            header = ""
+    hashes = {kind.lower(): h for kind, h in _SHA_LINE.findall(header)}
+    params = arguments["params"]
+    names = tuple(getattr(module, "PARAMETERS", ()))
+    if not isinstance(params, Mapping):
+        params = dict(zip(names, params))
+    t_eval = arguments.get("t_eval")
+    options = {k: _recorded_value(arguments.get(k)) for k in (
+        "integrator", "method", "rtol", "atol", "step", "max_steps", "project", "parallel",
+        "max_evaluations", "max_seconds")}
+    return {
+        "model": {"name": Path(path).stem if path else getattr(module, "__name__", "?").rsplit(".", 1)[-1],
+                  "input_sha256": hashes.get("input"), "body_sha256": hashes.get("body")},
+        "state": list(getattr(module, "STATE", ())),
+        "parameters": {str(k): _recorded_value(v) for k, v in params.items()},
+        "y0": _recorded_value(arguments["y0"]),
+        "t_span": [float(x) for x in arguments["t_span"]],
+        "t_eval": None if t_eval is None else _recorded_value(t_eval),
+        "options": options,
+        "noise": {k: _recorded_value(arguments.get(k)) for k in ("temperature", "seed", "ms", "volume")},
+        "versions": _versions(module),
+    }
+
+
+def _recorded(f):
+    """``f`` (simulate) whose result carries :func:`run_record` of its arguments."""
+    signature = inspect.signature(f)
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        sim = f(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = bound.arguments
+        module, params = arguments["module"], arguments["params"]
+        if not isinstance(params, Mapping):
+            params = dict(zip(getattr(module, "PARAMETERS", ()), params))
+        inputs = {"y0": np.asarray(arguments["y0"], dtype=float),
+                  **{f"param_{k}": np.asarray(v, dtype=float) for k, v in params.items() if not callable(v)}}
+        return dataclasses.replace(sim, record=run_record(module, arguments), inputs=inputs)
+
+    return wrapper
+
+
+@_recorded
 def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequence | Mapping, *,
              t_eval=None, method: str | None = None, rtol: float = 1e-9, atol: float = 1e-12,
              progress: bool = False, max_evaluations: int = MAX_EVALUATIONS,
@@ -685,8 +787,15 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
 
 
 def save(sim: Simulation, path: str | Path) -> Path:
-    """Write a simulation as .npz (t, y, state) or .csv (t, then one column per state/system),
-    atomically: a temporary file beside ``path`` moved into place when complete."""
+    """Write a simulation as .npz or .csv, atomically (a temporary file beside ``path`` moved into
+    place when complete), with the record of how it was made.
+
+    .npz: ``t``, ``y``, ``state``, ``y0`` and ``param_NAME`` for every parameter given as numbers,
+    and ``record``, the JSON of :attr:`Simulation.record` (``json.loads(str(f["record"]))``).
+    .csv: a first line ``# symmag simulate: {record JSON}``, the column names (t, then one column
+    per state, or per state and system ``Mx[k]``), the values at full float64 precision (the
+    shortest repr that reads back to the same number).  ``pandas.read_csv(path, comment="#")``
+    or ``numpy.genfromtxt(path, delimiter=",", names=True, skip_header=1)`` read it."""
     path = Path(path)
     if path.suffix not in (".npz", ".csv"):
         raise SymmagInputError(f"output must end in .npz or .csv, got {path.name}")
@@ -694,18 +803,23 @@ def save(sim: Simulation, path: str | Path) -> Path:
         raise SymmagInputError(f"output {path} is a folder")
     if not path.parent.is_dir():
         raise SymmagInputError(f"cannot write {path}: folder {path.parent} does not exist")
+    record = json.dumps(sim.record, sort_keys=True, allow_nan=True)
     try:
         with atomic.replacing(path) as tmp:
             if path.suffix == ".npz":
-                np.savez(tmp, t=sim.t, y=sim.y, state=np.array(sim.state))
+                np.savez(tmp, t=sim.t, y=sim.y, state=np.array(sim.state), record=np.array(record),
+                         **sim.inputs)
             else:
                 flat = sim.y.reshape(-1, sim.t.size)
                 if sim.y.ndim == 2:
                     header = ["t", *sim.state]
                 else:
                     header = ["t", *(f"{s}[{k}]" for s in sim.state for k in range(sim.y.shape[1]))]
-                np.savetxt(tmp, np.column_stack([sim.t, flat.T]), delimiter=",", header=",".join(header),
-                           comments="")
+                with open(tmp, "w", encoding="utf-8") as f:
+                    f.write(f"# symmag simulate: {record}\n")
+                    f.write(",".join(header) + "\n")
+                    for row in np.column_stack([sim.t, flat.T]).tolist():
+                        f.write(",".join(map(repr, row)) + "\n")
     except OSError as exc:
         raise SymmagInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path

@@ -60,7 +60,7 @@ def test_cli_writes_npz_and_csv(tmp_path, capsys):
     data = np.load(tmp_path / "run.npz")
     assert data["y"].shape == (3, 11) and list(data["state"]) == ["Mx", "My", "Mz"]
     assert main([*base, "--ensemble", "2", "-o", str(tmp_path / "run.csv")]) == 0
-    header = (tmp_path / "run.csv").read_text().splitlines()[0]
+    header = (tmp_path / "run.csv").read_text().splitlines()[1]
     assert header.startswith("t,Mx[0],Mx[1],My[0]")
     capsys.readouterr()
     assert main([*base, "--param", "Hw=1", "-o", str(tmp_path / "x.npz")]) == 2
@@ -134,3 +134,41 @@ def test_missing_shipped_models_are_one_error(monkeypatch):
     monkeypatch.setattr(simulate_module, "shipped_folder", lambda: None)
     with pytest.raises(SymmagInputError, match=r"the models shipped with symmag are missing.*reinstall"):
         load_model("llg_rsi")
+
+
+def test_outputs_carry_the_record_of_the_run(tmp_path, capsys):
+    """The .npz and the .csv say how they were made: model and its hashes, parameters, y0,
+    tolerances, versions; the CSV holds every float64 exactly (shortest repr)."""
+    import json
+
+    base = ["simulate", "llg_rsi", "--folder", str(FOLDER), "--y0", "0.3,0.1,0.9", "--t-end", "2",
+            "--param", "gamma_abs=1.76", "--param", "alpha0=0.1", "--param", "Hx=0",
+            "--param", "Hy=0", "--param", "Hz=1", "--points", "11", "--rtol", "1e-10"]
+    assert main([*base, "-o", str(tmp_path / "run.npz")]) == 0
+    data = np.load(tmp_path / "run.npz")
+    record = json.loads(str(data["record"]))
+    assert record["model"]["name"] == "llg_rsi" and len(record["model"]["input_sha256"]) == 64
+    assert record["parameters"] == {"gamma_abs": 1.76, "alpha0": 0.1, "Hx": 0.0, "Hy": 0.0, "Hz": 1.0}
+    assert record["y0"] == [0.3, 0.1, 0.9] and record["options"]["rtol"] == 1e-10
+    assert {"symmag", "numpy", "scipy", "python"} <= set(record["versions"])
+    assert data["y0"].tolist() == [0.3, 0.1, 0.9] and float(data["param_Hz"]) == 1.0
+    assert main([*base, "-o", str(tmp_path / "run.csv")]) == 0
+    lines = (tmp_path / "run.csv").read_text().splitlines()
+    assert lines[0].startswith("# symmag simulate: ")
+    assert json.loads(lines[0].removeprefix("# symmag simulate: "))["parameters"] == record["parameters"]
+    values = np.genfromtxt(tmp_path / "run.csv", delimiter=",", skip_header=2)
+    assert np.array_equal(values[:, 1:].T, data["y"])  # bit for bit, not to 19 digits
+
+
+def test_no_default_output_is_written_over(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    base = ["simulate", "llg_rsi", "--y0", "0.3,0.1,0.9", "--t-end", "1", "--param", "gamma_abs=1",
+            "--param", "alpha0=0.1", "--param", "Hx=0", "--param", "Hy=0", "--param", "Hz=1"]
+    assert main(base) == 0
+    assert "no -o given: wrote" in capsys.readouterr().err and (tmp_path / "simulation.npz").is_file()
+    before = (tmp_path / "simulation.npz").read_bytes()
+    assert main(base) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "simulation.npz exists" in err[0]
+    assert (tmp_path / "simulation.npz").read_bytes() == before
+    assert main([*base, "-o", "simulation.npz"]) == 0  # named: replaced
