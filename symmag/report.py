@@ -181,8 +181,9 @@ _TEXT_MATH.update({
     "DIavg": r"\langle\hat D_I\rangle", "Cavg": r"\tfrac{\lambda}{i\hbar}\langle[\hat M,\hat H_I]\rangle",
     "MhatId": r"\hat M_{I,d}", "MhatIn": r"\hat M_{I,n}", "MhatI": r"\hat M_I", "dMhatI_dt": r"d\hat M_I/dt",
     "DhatI": r"\hat D_I", "lambdabar": r"\bar\lambda", "Ssum": r"\Sigma", "Mhat": r"\hat M",
-    "I_0": r"\hat I_0", "H0": r"\hat H_0", "H_int": r"\hat H_{\mathrm{int}}", "M_int": r"\hat M_{\mathrm{int}}",
-    "rho_int": r"\hat\rho_{\mathrm{int}}", "Hdr": r"\vec H_r^d", "dM_int": r"d\hat M_{\mathrm{int}}",
+    "I_0": r"\hat I_0", "H0": r"\hat H_0", "H_int": r"\hat H_{\mathrm{int}}",
+    "M_int": r"\hat M_{\mathrm{int}}", "rho_int": r"\hat\rho_{\mathrm{int}}", "Hdr": r"\vec H_r^d",
+    "dM_int": r"d\hat M_{\mathrm{int}}",
 })
 _SCRIPT = r"(?:[_^](?:\{[^{}]*\}|[A-Za-z0-9+\-]+))"
 _TOKEN = re.compile(
