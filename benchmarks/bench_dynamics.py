@@ -25,7 +25,14 @@ beside QuTiP on the fixed one.  BLAS is pinned to one thread unless OPENBLAS_NUM
 on the 2-core development machine OpenBLAS's second thread made the integrator's skinny
 matrix-vector products 15x slower.
 
-Usage: python benchmarks/bench_dynamics.py [--repeats 3] [--budget 20] [--quick]
+Issue #14's figures (``--issue14``, instead of the sweep): the fixed H at N = 200 for three periods,
+ours (exact per-sector propagation, ``symmag.exact.solve_collective`` from the symbolic H) against
+QuTiP mesolve per sector, both against a tight reference (our ODE route at rtol 1e-12) in the same
+run; the self-consistent problem for three periods at N = 200, 400, 1000 (each against a reference
+at rtol 1e-12, skipped past --budget-sc seconds); and ``hierarchy`` of (63) to order 6, cold, in a
+fresh process.
+
+Usage: python benchmarks/bench_dynamics.py [--repeats 3] [--budget 20] [--quick] [--issue14]
 """
 
 from __future__ import annotations
@@ -207,6 +214,69 @@ def target(args) -> None:
               f"|M(3T) - ours| = {np.abs(out - fx[:, -1]).max():.1e}", flush=True)
 
 
+def issue14(args) -> None:
+    """The three performance figures of issue #14, ratios in this one run."""
+    import subprocess
+    import sys
+
+    from derivations.models import KAPPA, spin_spin_axis_hamiltonian
+    from derivations.printed import lam
+    from symmag.exact import solve_collective
+
+    periods = 3
+    t = np.linspace(0, periods * PERIOD, 31)
+    n = 200
+    system = CollectiveSystem(n, volume=n)
+    state = thermal_state(system, R0, BETA, weight_cutoff=CUTOFF)
+    m0 = np.array([state.expectation({a: 1.0}).real for a in "xyz"])
+    poly = model(n, m0)(0.0, m0)
+    h = spin_spin_axis_hamiltonian()
+    fixed_h = h.xreplace(dict(zip(__import__("symmag.fields", fromlist=["M"]).M, m0)))  # M frozen at M(0)
+    params = {lam: 4 / n, KAPPA: -1.0}
+    print(f"\nFixed H (M frozen at M(0)), N = {n}, {periods} periods, {state.n_states} pure states:")
+    t0 = time.perf_counter()
+    ours = solve_collective(fixed_h, state, t, parameters=params, field=(0, 0, 1.0))
+    t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref = evolve_collective(model(n, m0), state, t, frame=FRAME, rtol=1e-12, atol=1e-14)
+    t_ref = time.perf_counter() - t0
+    print(f"  ours (exact per sector): {t_ours:.2f} s, nfev {ours.collective.nfev}; reference (ODE, "
+          f"rtol 1e-12) {t_ref:.1f} s; max |dM| ours-ref {np.abs(ours.m0 - ref.M).max():.1e}", flush=True)
+    try:
+        run = qutip_sectors(n, poly, t, state.sectors)
+        t0 = time.perf_counter()
+        q = run()
+        t_q = time.perf_counter() - t0
+        print(f"  QuTiP mesolve per sector: {t_q:.1f} s, |M(3T) - ref| = "
+              f"{np.abs(q - ref.M[:, -1]).max():.1e}; QuTiP/ours = {t_q / t_ours:.1f}", flush=True)
+    except ImportError:
+        print("  QuTiP not installed")
+    print(f"\nSelf-consistent H, {periods} periods, rotating frame, rtol 1e-10/atol 1e-12 against "
+          "rtol 1e-12:")
+    print(f"{'N':>6} {'states':>7} {'neglected':>10} {'seconds':>9} {'nfev':>7} {'max|dM|':>9} {'ref s':>8}")
+    for n in args.sc_spins:
+        system = CollectiveSystem(n, volume=n)
+        state = thermal_state(system, R0, BETA, weight_cutoff=CUTOFF)
+        t0 = time.perf_counter()
+        res = evolve_collective(model(n), state, t, frame=FRAME, **TOL, max_steps=10**6)
+        sec = time.perf_counter() - t0
+        if sec > args.budget_sc:
+            print(f"{n:>6} {state.n_states:>7} {state.neglected_weight:>10.1e} {sec:>9.1f} {res.nfev:>7}"
+                  f" {'-':>9} {'-':>8}  (reference skipped: over --budget-sc)", flush=True)
+            continue
+        t0 = time.perf_counter()
+        tight = evolve_collective(model(n), state, t, frame=FRAME, rtol=1e-12, atol=1e-14, max_steps=10**6)
+        t_tight = time.perf_counter() - t0
+        print(f"{n:>6} {state.n_states:>7} {state.neglected_weight:>10.1e} {sec:>9.1f} {res.nfev:>7}"
+              f" {np.abs(res.M - tight.M).max():>9.1e} {t_tight:>8.1f}", flush=True)
+    code = ("import time; t0 = time.perf_counter(); from derivations.models import spin_spin_hamiltonian; "
+            "from symmag.hierarchy import hierarchy; h = spin_spin_hamiltonian(); t1 = time.perf_counter(); "
+            "hierarchy(h, 6); print(f'{t1 - t0:.2f} {time.perf_counter() - t1:.2f}')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    print(f"\nhierarchy of (63) to order 6, cold (fresh process): {out[1]} s (imports {out[0]} s)")
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -223,6 +293,9 @@ def main() -> None:
     p.add_argument("--collective", type=int, nargs="*", default=[2, 4, 6, 8, 16, 32, 50, 100, 200])
     p.add_argument("--qutip", type=int, nargs="*", default=[2, 4, 6, 8, 16, 32, 50, 100, 200])
     p.add_argument("--quick", action="store_true", help="no QuTiP and no lab frame at N = 200")
+    p.add_argument("--issue14", action="store_true", help="issue #14's three figures instead of the sweep")
+    p.add_argument("--sc-spins", type=int, nargs="*", default=[200, 400, 1000])
+    p.add_argument("--budget-sc", type=float, default=600.0, help="no reference run past this (s)")
     args = p.parse_args()
     if args.quick:
         args.qutip = [x for x in args.qutip if x <= 50]
@@ -238,6 +311,9 @@ def main() -> None:
           f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy {scipy.__version__}, "
           f"QuTiP {qutip_version}; OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}; "
           f"load average {os.getloadavg()[0]:.2f}")
+    if args.issue14:
+        issue14(args)
+        return
     sweep(args)
     target(args)
 

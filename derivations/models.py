@@ -23,7 +23,7 @@ import sympy as sp
 
 from symmag.algebra import M0, Op, cross, dot
 from symmag.codegen import Model
-from symmag.conventions import gamma, gamma_abs
+from symmag.conventions import N, V, gamma, gamma_abs, hbar
 from symmag.dterm import zeeman_hamiltonian
 from symmag.errors import SymmagInputError
 from symmag.fields import H_eff, M
@@ -234,5 +234,101 @@ def spin_spin_cumulant2() -> Model:
                       "the six symmetrized two-point functions G^ab = <[M0^a, M0^b]_+>.")
 
 
+# -- collective models closed by symmag.closures, for the closure study (symmag.compare) ------
+#: the easy-axis strength of :func:`easy_axis` and the LMG coupling of :func:`lmg_hamiltonian`
+KAPPA = sp.Symbol("kappa", real=True)
+CHI = sp.Symbol("chi", real=True)
+
+
+def easy_axis() -> Op:
+    """kappa (M0^z)^2/(gamma^2 N): an anisotropy along z, extensive with V = N (kappa < 0: easy axis).
+    Without it the tilted thermal state (11) is inert under (63): (M . M0)^2 commutes with rho0."""
+    return KAPPA * M0("z") * M0("z") / (gamma**2 * N)
+
+
+def spin_spin_axis_hamiltonian() -> Op:
+    """The spin-spin model (63) with the easy axis: -M0 . H_eff + (lambda/gamma^2)(M . M0)^2 +
+    kappa (M0^z)^2/(gamma^2 N), M = <M0>/V -- the problem of benchmarks/bench_dynamics.py."""
+    return spin_spin_hamiltonian() + easy_axis()
+
+
+def lmg_hamiltonian() -> Op:
+    """The Lipkin-Meshkov-Glick Hamiltonian in a transverse field, -M0 . H_eff - chi (M0^x)^2/(gamma^2
+    hbar N) = -gamma hbar J . H_eff - hbar chi J_x^2/N: a fixed H (no M-dependence), not in the paper."""
+    return zeeman_hamiltonian() - CHI * M0("x") * M0("x") / (gamma**2 * hbar * N)
+
+
+#: the collective Hamiltonians whose closures are generated, by the prefix of their model names
+COLLECTIVE_HAMILTONIANS = {"spin_spin_axis": spin_spin_axis_hamiltonian, "lmg": lmg_hamiltonian}
+#: closure (symmag.closures.CLOSURES) -> suffix of the model name
+CLOSURE_SUFFIX = {"lowest": "lowest", "mean field": "mean_field", "cumulant 2": "cumulant2",
+                  "cumulant 3": "cumulant3", "cumulant 4": "cumulant4"}
+
+
+def closure_model(name: str, hamiltonian: Op, closure: str, doc: str = "") -> Model:
+    """A closure of the hierarchy of a collective ``hamiltonian`` (symmag.closures.close) as a
+    codegen Model: M = <M0>/V closes any M-dependence of the coefficients (so the moment operator
+    must then be M0, M_I = 0), gamma = -|gamma|.  State Mx, My, Mz and the kept G^w = 2^(n-1) <W(w)>
+    (Gxx, ..., Gxyz, ...); parameters gamma_abs, hbar, V, N and the named ones (sorted) where used,
+    then Hx, Hy, Hz."""
+    from symmag.algebra import same_operator
+    from symmag.closures import close
+    from symmag.expectation import Correlation, moment_average
+    from symmag.fields import magnetic_moment
+
+    depends_on_m = any(c.has(*M) for c in hamiltonian.terms.values())
+    if depends_on_m and not all(same_operator(m, M0(a)) for a, m in enumerate(magnetic_moment(hamiltonian))):
+        raise SymmagInputError(f"{name}: the closures close M = <M0>/V; this Hamiltonian's moment "
+                               "-dH/dH_eff is not M0 (M_I != 0)")
+    system = close(hamiltonian, closure)
+
+    def plain(c: Correlation) -> sp.Symbol:
+        if len(c.word) == 1:
+            return STATE[c.word[0]]
+        return sp.Symbol("G" + "".join(_AX[a] for a in c.word), real=True)
+
+    rename = {c: plain(c) for c in system}
+    sub = {**dict(zip(M, moment_average())), gamma: -gamma_abs}
+    final = {**dict(zip(H_eff, FIELD)), gamma_abs: GAMMA_ABS, hbar: HBAR}
+    rhs = tuple(sp.expand(sp.sympify(e).xreplace(sub).xreplace(rename).xreplace(final))
+                for e in system.values())
+    state = tuple(rename[k] for k in system)
+    used = set().union(*(e.free_symbols for e in rhs)) - set(state)
+    fixed = [p for p in (GAMMA_ABS, HBAR, V, N) if p in used]
+    named = sorted(used - set(fixed) - set(FIELD), key=lambda s: s.name)
+    return Model(name, state, (*fixed, *named, *FIELD), rhs, doc or f"{closure} closure of {name}")
+
+
+def _closure_doc(prefix: str, closure: str) -> str:
+    what = {"spin_spin_axis": "the spin-spin model (63) with an easy axis, H = -M0 . H + (lambda/gamma^2)\n"
+                              "(M . M0)^2 + kappa (M0^z)^2/(gamma^2 N), M = <M0>/V",
+            "lmg": "the Lipkin-Meshkov-Glick Hamiltonian in a transverse field, H = -M0 . H -\n"
+                   "chi (M0^x)^2/(gamma^2 hbar N)"}[prefix]
+    how = {"lowest": "lowest order: <M0> exact in G^ab, G^ab precessing freely under -M0 . H (the\n"
+                     "zeroth order of (68)-(69))",
+           "mean field": "mean field: every symmetrized moment factorized",
+           }.get(closure, f"{closure} closure: joint cumulants of more than {closure[-1]} indices set to\n"
+                          "zero")
+    return (f"The correlation hierarchy of {what}, gamma = -|gamma|, closed at the\n{how}\n"
+            "(symmag.closures.close; state M = <M0>/V and the kept G^w = 2^(n-1) <W(w)>/V).")
+
+
+def _closure_factory(prefix: str, closure: str):
+    name = f"{prefix}_{CLOSURE_SUFFIX[closure]}"
+
+    def make() -> Model:
+        return closure_model(name, COLLECTIVE_HAMILTONIANS[prefix](), closure, _closure_doc(prefix, closure))
+
+    make.__name__ = name
+    make.__doc__ = f"{closure} closure of {prefix} (symmag.closures.close)."
+    return make
+
+
 MODELS = {"llg_rsi": llg_rsi, "llg_rsi_extra": llg_rsi_extra, "spin_spin_lowest": spin_spin_lowest,
           "spin_spin_mean_field": spin_spin_mean_field, "spin_spin_cumulant2": spin_spin_cumulant2}
+#: the closures shipped as generated modules (and drift-checked in CI); the cumulant-3 and -4
+#: systems (19 and 34 equations, 10-60 s each to build and render) are generated on first use by
+#: ``symmag compare`` into the per-user cache (symmag.compare.closure_module)
+SHIPPED_CLOSURES = ("lowest", "mean field", "cumulant 2")
+MODELS.update({f"{prefix}_{CLOSURE_SUFFIX[closure]}": _closure_factory(prefix, closure)
+               for prefix in COLLECTIVE_HAMILTONIANS for closure in SHIPPED_CLOSURES})

@@ -11,8 +11,17 @@ moments, so the classical closures apply to them:
   and mu_w for |w| > k follows from the moment-cumulant relation over set partitions
   (the closure QuantumCumulants.jl applies to operator averages).
 
+* lowest order (the paper's (72)-(76), generalized): the one-point equations exact, the
+  two-point functions evolved by the part of H linear in M0 alone -- the zeroth order in the
+  interaction of (68)-(69), where rho_lambda(t) -> rho_0(t0) in the interaction picture of the
+  Zeeman term (for the paper's G^ab = I delta^az delta^bz along the field this is G frozen).
+
 Each closure returns a closed system {symbol: d symbol/dt} of SymPy expressions in the
-kept symbols and the parameters; its assumptions are in the docstrings.
+kept symbols and the parameters; its assumptions are in the docstrings.  :func:`close`
+takes a closure by name (:data:`CLOSURES`), the form ``symmag compare`` and
+:mod:`derivations.models` use.
+
+May use: :mod:`symmag.hierarchy`, :mod:`symmag.expectation`, :mod:`symmag.algebra`, SymPy.
 
 Limits: closure orders up to ``hierarchy.MAX_ORDER``, and a cumulant of at most
 :data:`MAX_CUMULANT_WORD` indices (its set partitions are enumerated).
@@ -26,6 +35,7 @@ from functools import cache
 import sympy as sp
 from sympy.utilities.iterables import multiset_partitions
 
+from .algebra import Op
 from .conventions import V
 from .errors import SymmagInputError
 from .expectation import Correlation, check_word, correlation_symbol
@@ -142,3 +152,53 @@ def is_closed(system: dict[sp.Symbol, sp.Expr]) -> bool:
         if any(isinstance(s, Correlation) and s not in kept for s in rhs.free_symbols):
             return False
     return True
+
+
+def linear_part(hamiltonian) -> Op:
+    """The part of ``hamiltonian`` of degree one in M0 in the symmetrized (Weyl) basis -- the Zeeman
+    part -M0 . H_eff of the paper's models.  Not the degree-one terms of the canonical (PBW) form:
+    those carry the i gamma hbar M0 of reordering a symmetric product, which is not Hermitian."""
+    from .algebra import M0
+    from .expectation import weyl_decomposition
+
+    h = _hamiltonian(hamiltonian)
+    if any(k and k[0] != "M" for k in h.terms):
+        raise SymmagInputError("the closures need a Hamiltonian polynomial in M0 (no per-site operators)")
+    coefficient = [sp.S.Zero] * 3
+    for k, c in h.terms.items():
+        for w, cw in weyl_decomposition(k[1]) if k else ():
+            if len(w) == 1:
+                coefficient[w[0]] += c * cw
+    return sum((sp.expand(coefficient[a]) * M0(a) for a in range(3)), Op())
+
+
+def lowest_order(hamiltonian, label: str = "") -> dict[sp.Symbol, sp.Expr]:
+    """The one-point equations under the whole ``hamiltonian``, the two-point functions G^{ab} under
+    its linear part alone (:func:`linear_part`): the zeroth order of (68)-(69) in everything beyond
+    the Zeeman term, so G^{ab}(t) is the free precession of G^{ab}(t0).  Closed for a quadratic H."""
+    h = _hamiltonian(hamiltonian)
+    free = linear_part(h)
+    system = {correlation_symbol((a,), label): correlation_rate((a,), h, label) for a in range(3)}
+    for w in itertools.combinations_with_replacement(range(3), 2):
+        system[correlation_symbol(w, label)] = correlation_rate(w, free, label)
+    if not is_closed(system):
+        raise SymmagInputError("the lowest order is closed only for a Hamiltonian of degree <= 2 in M0")
+    return system
+
+
+#: The closures by name, lowest truncation first: the keys of :func:`close`.
+CLOSURES = ("lowest", "mean field", "cumulant 2", "cumulant 3", "cumulant 4")
+
+
+def close(hamiltonian, closure: str) -> dict[sp.Symbol, sp.Expr]:
+    """The closed system of ``hamiltonian`` under the closure named ``closure`` (:data:`CLOSURES`;
+    "cumulant k" for any k up to ``hierarchy.MAX_ORDER``)."""
+    if closure == "lowest":
+        return lowest_order(hamiltonian)
+    if closure == "mean field":
+        return mean_field(hamiltonian, 1)
+    if isinstance(closure, str) and closure.startswith("cumulant "):
+        k = closure.split(" ", 1)[1]
+        if k.isdigit():
+            return cumulant_expansion(hamiltonian, int(k))
+    raise SymmagInputError(f"unknown closure {closure!r}; one of {', '.join(CLOSURES)} (or cumulant k)")
