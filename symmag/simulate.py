@@ -135,7 +135,7 @@ def known_models(folder: str | Path | None = None) -> list[str]:
 
 
 #: most model names an error lists (the line stays within the CLI's 300 characters)
-_LISTED = 8
+_LISTED = 5
 
 
 def _listing(known: Sequence[str]) -> str:
@@ -499,9 +499,15 @@ def run_record(module: ModuleType, arguments: Mapping) -> dict:
     if not isinstance(params, Mapping):
         params = dict(zip(names, params))
     t_eval = arguments.get("t_eval")
-    options = {k: _recorded_value(arguments.get(k)) for k in (
-        "integrator", "method", "rtol", "atol", "step", "max_steps", "project", "parallel",
-        "max_evaluations", "max_seconds")}
+    integrator = arguments.get("integrator")
+    # what ran, not what was passed: the defaults filled in, the options an integrator ignores left out
+    used = {"solve_ivp": ("method", "rtol", "atol", "max_evaluations", "max_seconds"),
+            "dp54": ("rtol", "atol", "max_steps", "project", "parallel"),
+            "rk4": ("step", "max_steps", "project", "parallel"),
+            "heun": ("step", "max_steps", "project", "parallel")}.get(integrator, ())
+    options = {"integrator": integrator, **{k: _recorded_value(arguments.get(k)) for k in used}}
+    if options.get("method", "") is None:
+        options["method"] = "DOP853"
     return {
         "model": {"name": Path(path).stem if path else getattr(module, "__name__", "?").rsplit(".", 1)[-1],
                   "input_sha256": hashes.get("input"), "body_sha256": hashes.get("body")},
@@ -511,7 +517,9 @@ def run_record(module: ModuleType, arguments: Mapping) -> dict:
         "t_span": [float(x) for x in arguments["t_span"]],
         "t_eval": None if t_eval is None else _recorded_value(t_eval),
         "options": options,
-        "noise": {k: _recorded_value(arguments.get(k)) for k in ("temperature", "seed", "ms", "volume")},
+        "noise": None if integrator != "heun" else {
+            **{k: _recorded_value(arguments.get(k)) for k in ("temperature", "ms", "volume")},
+            "seed": 0 if arguments.get("seed") is None else int(arguments["seed"])},
         "versions": _versions(module),
     }
 
@@ -529,8 +537,9 @@ def _recorded(f):
         module, params = arguments["module"], arguments["params"]
         if not isinstance(params, Mapping):
             params = dict(zip(getattr(module, "PARAMETERS", ()), params))
-        inputs = {"y0": np.asarray(arguments["y0"], dtype=float),
-                  **{f"param_{k}": np.asarray(v, dtype=float) for k, v in params.items() if not callable(v)}}
+        # copies: the caller may reuse its arrays (y0[:] = y(t_end)) before saving
+        inputs = {"y0": np.array(arguments["y0"], dtype=float),
+                  **{f"param_{k}": np.array(v, dtype=float) for k, v in params.items() if not callable(v)}}
         return dataclasses.replace(sim, record=run_record(module, arguments), inputs=inputs)
 
     return wrapper
@@ -818,8 +827,8 @@ def save(sim: Simulation, path: str | Path) -> Path:
                 with open(tmp, "w", encoding="utf-8") as f:
                     f.write(f"# symmag simulate: {record}\n")
                     f.write(",".join(header) + "\n")
-                    for row in np.column_stack([sim.t, flat.T]).tolist():
-                        f.write(",".join(map(repr, row)) + "\n")
+                    for k in range(sim.t.size):  # a row at a time: no Python copy of the whole array
+                        f.write(",".join(map(repr, [float(sim.t[k]), *flat[:, k].tolist()])) + "\n")
     except OSError as exc:
         raise SymmagInputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path

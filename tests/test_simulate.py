@@ -11,7 +11,7 @@ import pytest
 from symmag import simulate as simulate_module
 from symmag.cli import main
 from symmag.errors import SymmagInputError
-from symmag.simulate import load_model, shipped_folder, simulate
+from symmag.simulate import load_model, save, shipped_folder, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"
@@ -172,3 +172,18 @@ def test_no_default_output_is_written_over(tmp_path, monkeypatch, capsys):
     assert len(err) == 1 and "simulation.npz exists" in err[0]
     assert (tmp_path / "simulation.npz").read_bytes() == before
     assert main([*base, "-o", "simulation.npz"]) == 0  # named: replaced
+
+
+def test_the_saved_inputs_are_those_of_the_run(llg, tmp_path):
+    """Review finding: the caller reusing its arrays after the run must not change what is saved;
+    the record names what ran (solve_ivp's default method)."""
+    import json
+
+    y0, hz = np.array([0.3, 0.1, 0.9]), np.array(1.0)
+    sim = simulate(llg, y0, (0, 1), {"gamma_abs": 1.0, "alpha0": 0.1, "Hx": 0.0, "Hy": 0.0, "Hz": hz})
+    y0[:] = sim.y[:, -1]
+    hz[()] = 5.0
+    data = np.load(save(sim, tmp_path / "a.npz"))
+    assert data["y0"].tolist() == [0.3, 0.1, 0.9] and float(data["param_Hz"]) == 1.0
+    record = json.loads(str(data["record"]))
+    assert record["options"]["method"] == "DOP853" and record["noise"] is None
