@@ -355,11 +355,6 @@ def cmd_report(args) -> int:
                 progress.stage("LaTeX")
                 tex = stage / "symmag-report.tex"
                 atomic.write_text(tex, render(sections(derivations, records), figures))
-                # the records the report shows, as `check --json` gives them (without the
-                # per-step seconds, so that a rerun is byte-identical): for scripts and tests
-                atomic.write_text(stage / "symmag-report.json", json.dumps(
-                    {"results": [without_timings(r) for r in records],
-                     "summary": without_timings(summarize_records(records))}, indent=1) + "\n")
                 if args.pdf:
                     # latexmk and pdflatex open their outputs for writing in place: unlink the
                     # hard-linked copies first, so the live report's files are never touched
@@ -368,6 +363,12 @@ def cmd_report(args) -> int:
                             leftover.unlink()
                     progress.stage("pdflatex")
                     compile_pdf(tex)
+                # the records the report shows, as `check --json` gives them (without the per-step
+                # seconds, so that a rerun is byte-identical): for scripts and tests.  After the
+                # PDF: the step above clears the stage of every other symmag-report.* file
+                atomic.write_text(stage / "symmag-report.json", json.dumps(
+                    {"results": [without_timings(r) for r in records],
+                     "summary": without_timings(summarize_records(records))}, indent=1) + "\n")
                 # timings stay out of the .tex (byte-identical reruns): they go to a file of their own
                 atomic.write_text(stage / "timings.txt", f"symmag report{' --pdf' if args.pdf else ''}: "
                                                          f"{time.perf_counter() - start:.1f} s\n")

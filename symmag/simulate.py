@@ -552,7 +552,7 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
              max_seconds: float | None = None, max_bytes: int = MAX_BYTES,
              integrator: str = "solve_ivp", step: float | None = None, max_steps: int = MAX_STEPS,
              project: bool = False, parallel: bool = False, temperature=None, seed: int | None = None,
-             ms: float | None = None, volume: float | None = None) -> Simulation:
+             ms: float | None = None, volume: float | None = None, system_offset: int = 0) -> Simulation:
     """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span.
 
     ``integrator``: "solve_ivp" (default; ``method``, default DOP853, on the flattened
@@ -568,7 +568,8 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
     number or one per system): in kelvin when ``ms`` (A/m) and ``volume`` (m^3) are given, else in
     reduced units, theta = k_B T/(mu0 M_s V) in the unit of the fields (symmag.thermal).  Random
     numbers keyed by (``seed``, default 0; system index; step): the same numbers whatever the
-    backend, slicing or threads.
+    backend, slicing or threads; ``system_offset`` is the index of the first system (so that a
+    part of a larger ensemble, run alone, draws that part's numbers).
 
     The request is checked first (:func:`validate_request`); bad input is one
     SymmagInputError.  When ``max_evaluations`` right-hand-side evaluations (or
@@ -636,8 +637,11 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
         if integrator == "heun":
             from .thermal import field_scale
 
+            if isinstance(system_offset, bool) or not isinstance(system_offset, numbers.Integral) \
+                    or system_offset < 0:
+                raise SymmagInputError(f"system_offset must be a non-negative integer, got {system_offset!r}")
             thermal = (field_scale(0.0 if temperature is None else temperature, ms, volume),
-                       0 if seed is None else int(seed))
+                       0 if seed is None else int(seed), int(system_offset))
         return _per_system(module, integrator, y0, t0, t_eval, values, rtol=float(rtol), atol=float(atol),
                            step=step, max_steps=max_steps, project=bool(project), parallel=bool(parallel),
                            progress=progress, max_seconds=max_seconds, thermal=thermal)
@@ -725,7 +729,8 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
             with np.errstate(all="ignore"):  # trouble shows in the status and the check below
                 if integrator == "heun":
                     theta = thermal[0][lo:hi] if np.ndim(thermal[0]) else thermal[0]
-                    options = dict(step=step, theta=theta, seed=thermal[1], offset=int(lo), project=project)
+                    options = dict(step=step, theta=theta, seed=thermal[1], offset=int(lo) + thermal[2],
+                                   project=project)
                     part = (module.heun(t0, t_eval, y2[:, lo:hi], *sub, parallel=parallel, **options)
                             if kernels else thermal_.heun(module, t0, t_eval, y2[:, lo:hi], sub, **options))
                 elif kernels:

@@ -30,7 +30,10 @@ cluster by ``scheduler=ADDRESS`` -- and writes the results into a Zarr store tha
   only on clusters you control, of models you trust.
 
 Stochastic runs (``integrator="heun"``): each block's random numbers come from (``seed``, block
-index), so they depend on the block layout, which is recorded in the store and kept on resume.
+index), so they depend on the block layout -- fixed (``HEUN_BATCH`` points, or ``batch=``), never
+timed, recorded in the store and kept on resume; a point rerun alone draws the numbers it had in
+its block (``simulate(system_offset=)``).  The trust model's hash check guards against corruption
+in transit, not against a hostile client or scheduler (the plan itself is unpickled).
 
 May use: :mod:`symmag.simulate` (its public API), :mod:`symmag.atomic`, :mod:`symmag.errors`,
 :mod:`symmag.progress`, NumPy; ``dask.distributed``, ``zarr`` and ``xarray`` (the ``sweep``
@@ -68,6 +71,9 @@ OUTPUTS = {"trajectory": ("y", ("state", "system", "time")), "final": ("y_final"
 TARGET_TASK_SECONDS = 0.25
 #: ... and never less than this, even to give every worker TASKS_PER_WORKER tasks
 MIN_TASK_SECONDS = 0.1
+#: points per block of a heun sweep (fixed: its random numbers are keyed by block, so the layout
+#: must not depend on timing; ``batch=`` overrides it, and a resumed store keeps its own)
+HEUN_BATCH = 64
 #: tasks per worker, so that the last round leaves few workers idle (the tail of a sweep) and
 #: a killed sweep loses little work in flight
 TASKS_PER_WORKER = 16
@@ -309,12 +315,19 @@ def plan(model: str | Path, grid: Grid, t_eval, *, y0, fixed: Mapping[str, float
     if project:
         options["project"] = True
     if integrator == "heun":
-        options["seed"] = 0 if seed is None else seed
+        from .thermal import check_seed
+
+        options["seed"] = 0 if seed is None else check_seed(seed)
     if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
         raise SymmagInputError(f"batch must be a whole number of at least 1, got {batch!r}")
     draft = Plan(path, source, hashlib.sha256(source).hexdigest(), state, names, grid, fixed, y, t0, times,
                  integrator, options, reduction, seed, _chunk(grid.shape, batch or 1), {})
-    if batch is None:
+    if batch is None and integrator == "heun":
+        # the random numbers are keyed by block: a layout that followed the machine's timing would
+        # give two identical requests different noise, so heun blocks have a fixed size
+        batch = HEUN_BATCH
+        draft = replace(draft, chunk=_chunk(grid.shape, batch))
+    elif batch is None:
         batch = _calibrate(module, draft, workers or os.cpu_count() or 1)
         draft = replace(draft, chunk=_chunk(grid.shape, batch))
     for block in range(draft.blocks):  # what simulate would refuse, refused now (exit 2, no work done)
@@ -463,6 +476,10 @@ def _solve(p: Plan, module, points: Mapping[str, np.ndarray], block: int, keep: 
     sub = {n: v[keep] for n, v in points.items()}
     b, e = keep.size, p.y0.shape[1]
     y, params, extra = _request(p, sub, block)
+    if extra and keep.size and keep[0] > 0:
+        # a part of the block run alone (a failed point, for its own message) draws the numbers it
+        # had in the block: its systems keep their indices in the block's stream
+        extra["system_offset"] = int(keep[0]) * e
     span = (p.t0, float(p.t_eval[-1]))
     status = np.full(b, DONE, np.int8)
     messages = [""] * b

@@ -160,6 +160,9 @@ def test_bit_identical_across_chunks_threads_and_backends(fast, plain):
         assert np.array_equal(run.y, ref.y), what
     one = simulate(fast, y0[:, 20:21], (0, 2), llg(p["Hz"][20:21]), **kw)  # system 20 alone is not 0
     assert not np.array_equal(one.y[:, 0], ref.y[:, 20])
+    for m in (fast, plain):  # ... unless it says which system it is
+        alone = simulate(m, y0[:, 20:21], (0, 2), llg(p["Hz"][20:21]), system_offset=20, **kw)
+        assert np.array_equal(alone.y[:, 0], ref.y[:, 20])
     projected = [simulate(m, y0, (0, 2), p, project=True, **kw) for m in (fast, plain)]
     assert np.array_equal(projected[0].y, projected[1].y) and projected[0].drift <= 1e-15
     other = simulate(fast, y0, (0, 2), p, **{**kw, "seed": 4})
