@@ -71,6 +71,8 @@ OUTPUTS = {"trajectory": ("y", ("state", "system", "time")), "final": ("y_final"
 TARGET_TASK_SECONDS = 0.25
 #: ... and never less than this, even to give every worker TASKS_PER_WORKER tasks
 MIN_TASK_SECONDS = 0.1
+#: most tasks (blocks) one sweep may have: each is validated before any work and scheduled apart
+MAX_TASKS = 20_000
 #: points per block of a heun sweep (fixed: its random numbers are keyed by block, so the layout
 #: must not depend on timing; ``batch=`` overrides it, and a resumed store keeps its own)
 HEUN_BATCH = 64
@@ -322,6 +324,7 @@ def plan(model: str | Path, grid: Grid, t_eval, *, y0, fixed: Mapping[str, float
         raise SymmagInputError(f"batch must be a whole number of at least 1, got {batch!r}")
     draft = Plan(path, source, hashlib.sha256(source).hexdigest(), state, names, grid, fixed, y, t0, times,
                  integrator, options, reduction, seed, _chunk(grid.shape, batch or 1), {})
+    automatic = batch is None
     if batch is None and integrator == "heun":
         # the random numbers are keyed by block: a layout that followed the machine's timing would
         # give two identical requests different noise, so heun blocks have a fixed size
@@ -330,6 +333,15 @@ def plan(model: str | Path, grid: Grid, t_eval, *, y0, fixed: Mapping[str, float
     elif batch is None:
         batch = _calibrate(module, draft, workers or os.cpu_count() or 1)
         draft = replace(draft, chunk=_chunk(grid.shape, batch))
+    if draft.blocks > MAX_TASKS and automatic:  # a chosen batch is the user's; an automatic one grows
+        batch = -(-int(np.prod(grid.shape)) // MAX_TASKS)
+        draft = replace(draft, chunk=_chunk(grid.shape, batch))
+    if draft.blocks > MAX_TASKS:
+        # every block is checked below and becomes one task: a grid of millions of one-point
+        # blocks would sit silently in that loop (and swamp the scheduler) instead of answering
+        raise SymmagInputError(f"the sweep would have {draft.blocks:,} tasks (at most {MAX_TASKS:,}): "
+                               f"give a larger --batch (points per task, now {int(np.prod(draft.chunk)):,}) "
+                               "or fewer points")
     for block in range(draft.blocks):  # what simulate would refuse, refused now (exit 2, no work done)
         points = grid.at(draft.region(block))
         y_b, params, extra = _request(draft, points, block)
@@ -799,7 +811,10 @@ def run(p: Plan, store: str | Path, *, scheduler: str | None = None, workers: in
     target = str(store.resolve()) if workers_write else None
     try:
         if fresh:
-            _create(p, store)
+            try:
+                _create(p, store)
+            except OSError as exc:  # the store's folder: bad input, in one line
+                raise SymmagInputError(f"cannot create the store {store}: {exc.strerror or exc}") from exc
         group = zarr.open_group(str(store), mode="r+")
         try:  # JIT on every worker, outside the tasks' times; only an optimization: a task compiles too
             client.run(warm, p, on_error="return")

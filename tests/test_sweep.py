@@ -222,3 +222,15 @@ def test_a_store_with_other_inputs_is_refused_unless_overwrite(client, tmp_path)
     summary = sweep.run(_plan(rtol=1e-8), store, client=client, overwrite=True)
     assert summary.computed == 4 and xr.open_zarr(store).attrs["rtol"] == 1e-8
     assert [q.name for q in tmp_path.iterdir()] == ["s.zarr"]  # nothing left beside it
+
+
+def test_a_grid_of_too_many_tasks_is_refused_at_once():
+    """Review finding: millions of one-point tasks sat silently in the validation loop; now one line
+    (an automatic batch grows instead)."""
+    from symmag import sweep
+    from symmag.errors import SymmagInputError
+
+    grid = sweep.product(Hz=np.linspace(0, 1, 200), Hx=np.linspace(0, 1, 200))
+    fixed = {"gamma_abs": 1.0, "alpha0": 0.1, "Hy": 0.0}
+    with pytest.raises(SymmagInputError, match="40,000 tasks"):
+        sweep.plan("llg_rsi", grid, [0.0, 1.0], y0=[0.0, 0.0, 1.0], fixed=fixed, batch=1)
