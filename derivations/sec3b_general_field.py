@@ -561,13 +561,15 @@ _M_ALONG_Z = sp.Symbol("M_zeta", positive=True)
 
 
 def generic_frame(x: sp.Expr) -> sp.Expr:
-    """x at one instant in a frame where M lies along +z and H_eff in the xz-plane, with
+    """x at one instant in a frame where M lies along +z, H_eff with all three components and
     dM/dt and dH_eff/dt kept as six independent symbols.  No loss of generality for the
     rotation-covariant vectors of this construction (all built from M, H_eff and their
-    derivatives with dot and cross products)."""
+    derivatives with dot and cross products).  (H_eff is not also turned into the xz-plane: that
+    cost nothing to keep general, and a mutant narrowing the frame to H_eff perpendicular to M
+    survived.)"""
     derivatives = (*Mdot, *(sp.Derivative(h, t) for h in H_eff))
     x = x.xreplace(dict(zip(derivatives, _DERIVATIVES)))
-    return x.xreplace({M[0]: 0, M[1]: 0, M[2]: _M_ALONG_Z, H_eff[1]: 0})
+    return x.xreplace({M[0]: 0, M[1]: 0, M[2]: _M_ALONG_Z})
 
 
 @cache
@@ -803,7 +805,7 @@ DERIVATION = Derivation(
         step("combined-general-field", None, combined_general_field, "With (46) and (49) "
               "together, the Gilbert form read off in the static field solves dM/dt = gamma M x "
               "H_eff + D for D derived in a general, time-dependent field H_eff(t) (checked at an "
-              "instant in the frame M || z, H_eff in the xz-plane, by rotation covariance): the "
+              "instant in the frame M || z, H_eff general, by rotation covariance): the "
               "model llg_rsi_extra.", conventions=_NEG, assumes=(*_READ, EQ40)),
         Step(id="non-dissipative-field", equation="53", printed="53", kind="definition",
              statement="H_r^n = kappa lambda (M/M)(M . H_eff), parallel to M."),
