@@ -1,6 +1,6 @@
 """The closure study of docs/closures.md, reproducibly: tables on stdout, figures into docs/.
 
-Three error maps through :func:`symmag.compare.closure_study` (exact collective dynamics against the
+Three error maps through :func:`symmag.exact.compare.closure_study` (exact collective dynamics against the
 generated closure modules; V = N, hbar = 1, gamma = -1, field (0, 0, 1), one precession period):
 
 1. (63) with the easy axis kappa = -1, lambda N = 1, 2, 4, 8, N = 2 ... 1000 (six log-spaced values),
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from symmag import compare
+from symmag.exact import compare
 
 SPINS = (2, 7, 24, 84, 290, 1000)
 

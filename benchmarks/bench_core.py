@@ -47,7 +47,7 @@ def random_poly(rng: random.Random, degree: int, n_terms: int, coeffs, gens):
 
 
 def clear_caches() -> None:
-    from symmag import algebra
+    from symmag.algebra import su2 as algebra
 
     algebra.pbw.cache_clear()
     algebra.mul_keys.cache_clear()
@@ -55,8 +55,8 @@ def clear_caches() -> None:
 
 
 def reduction(repeats: int) -> tuple[float, float]:
-    from symmag.algebra import M0, commutator
-    from symmag.operators import Moment
+    from symmag.algebra.operators import Moment
+    from symmag.algebra.su2 import M0, commutator
 
     rng = random.Random(1)
     a, b, c = sp.symbols("a b c")
@@ -82,10 +82,10 @@ def reduction(repeats: int) -> tuple[float, float]:
 
 
 def hierarchy_time(repeats: int) -> float:
-    from symmag.algebra import M0
+    from symmag.algebra.fields import M
+    from symmag.algebra.su2 import M0
     from symmag.conventions import gamma
-    from symmag.fields import M
-    from symmag.hierarchy import hierarchy
+    from symmag.theory.hierarchy import hierarchy
 
     lam = sp.Symbol("lambda", real=True)
     h = sum(lam * M[c] * M[d] * M0(c) * M0(d) for c in range(3) for d in range(3)) / gamma**2

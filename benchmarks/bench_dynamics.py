@@ -15,8 +15,9 @@ the same integrator everywhere (DOP853; QuTiP's default Adams method is slower h
 Prints wall time per precession period (median of --repeats, one run when a run exceeds
 --budget seconds) on the fixed problem against N for
 
-* full space: :func:`symmag.dynamics.evolve` on :class:`symmag.matrices.SpinSystem` (2^N states);
-* collective: :func:`symmag.collective.evolve_collective`, lab frame and the rotating frame of
+* full space: :func:`symmag.exact.dynamics.evolve` on :class:`symmag.algebra.matrices.SpinSystem`
+  (2^N states);
+* collective: :func:`symmag.exact.collective.evolve_collective`, lab frame and the rotating frame of
   H_ext (``frame``), weight cutoff 1e-12;
 * QuTiP: ``qutip.mesolve`` on d_J ρ_J of every kept sector (``qutip.jmat``; its setup untimed);
 
@@ -26,7 +27,7 @@ on the 2-core development machine OpenBLAS's second thread made the integrator's
 matrix-vector products 15x slower.
 
 Issue #14's figures (``--issue14``, instead of the sweep): the fixed H at N = 200 for three periods,
-ours (exact per-sector propagation, ``symmag.exact.solve_collective`` from the symbolic H) against
+ours (exact per-sector propagation, ``symmag.exact.solve.solve_collective`` from the symbolic H) against
 QuTiP mesolve per sector, both against a tight reference (our ODE route at rtol 1e-12) in the same
 run; the self-consistent problem for three periods at N = 200, 400, 1000 (each against a reference
 at rtol 1e-12, skipped past --budget-sc seconds); and ``hierarchy`` of (63) to order 6, cold, in a
@@ -52,10 +53,10 @@ from collections.abc import Callable
 import numpy as np
 import scipy
 
-from symmag.collective import CollectiveSystem, evolve_collective, thermal_state
-from symmag.dynamics import evolve
-from symmag.matrices import SpinSystem
-from symmag.numeric import expm_hermitian
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import expm_hermitian
+from symmag.exact.collective import CollectiveSystem, evolve_collective, thermal_state
+from symmag.exact.dynamics import evolve
 
 R0 = np.array([math.sin(0.5), 0.0, math.cos(0.5)])
 BETA = math.log(3)  # b = β ħ |R₀| = ln 3: polarization tanh(b/2) = 1/2
@@ -221,7 +222,8 @@ def issue14(args) -> None:
 
     from derivations.models import KAPPA, spin_spin_axis_hamiltonian
     from derivations.printed import lam
-    from symmag.exact import solve_collective
+    from symmag.algebra.fields import M
+    from symmag.exact.solve import solve_collective
 
     periods = 3
     t = np.linspace(0, periods * PERIOD, 31)
@@ -231,7 +233,7 @@ def issue14(args) -> None:
     m0 = np.array([state.expectation({a: 1.0}).real for a in "xyz"])
     poly = model(n, m0)(0.0, m0)
     h = spin_spin_axis_hamiltonian()
-    fixed_h = h.xreplace(dict(zip(__import__("symmag.fields", fromlist=["M"]).M, m0)))  # M frozen at M(0)
+    fixed_h = h.xreplace(dict(zip(M, m0)))  # M frozen at M(0)
     params = {lam: 4 / n, KAPPA: -1.0}
     print(f"\nFixed H (M frozen at M(0)), N = {n}, {periods} periods, {state.n_states} pure states:")
     t0 = time.perf_counter()
@@ -270,7 +272,8 @@ def issue14(args) -> None:
         print(f"{n:>6} {state.n_states:>7} {state.neglected_weight:>10.1e} {sec:>9.1f} {res.nfev:>7}"
               f" {np.abs(res.M - tight.M).max():>9.1e} {t_tight:>8.1f}", flush=True)
     code = ("import time; t0 = time.perf_counter(); from derivations.models import spin_spin_hamiltonian; "
-            "from symmag.hierarchy import hierarchy; h = spin_spin_hamiltonian(); t1 = time.perf_counter(); "
+            "from symmag.theory.hierarchy import hierarchy; h = spin_spin_hamiltonian(); "
+            "t1 = time.perf_counter(); "
             "hierarchy(h, 6); print(f'{t1 - t0:.2f} {time.perf_counter() - t1:.2f}')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symmag.simulate import load_model, simulate
+from symmag.numeric.simulate import load_model, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPHA0, GAMMA = 0.1, 1.0

@@ -5,7 +5,7 @@
 state stored.  In one run:
 
 1. the sweep's blocks run one after the other in this process, one thread (numba and BLAS
-   pinned), with symmag.sweep.run_block -- the very function a worker runs;
+   pinned), with symmag.numeric.sweep.run_block -- the very function a worker runs;
 2. the same plan (same blocks) on a LocalCluster of 2 worker processes, one thread each, the
    workers writing their blocks into the store (as `symmag sweep` does on its LocalCluster):
    throughput ratio = (1) / wall of (2); scheduler overhead = 1 - sum of task durations /
@@ -17,7 +17,7 @@ state stored.  In one run:
    from its last finished task to the kill) -- against the uninterrupted run (2).
 
 JIT compilation is excluded from both sides: this process compiles before it is timed, and
-symmag.sweep.run compiles on every worker (client.run) before it submits the tasks.
+symmag.numeric.sweep.run compiles on every worker (client.run) before it submits the tasks.
 
     python benchmarks/bench_sweep.py                      # the sweep
     python benchmarks/bench_sweep.py --side 30 --t-end 5  # a quick run
@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 
 # one thread for this process's numba and BLAS, before they are imported (the workers get the
-# same from symmag.sweep.THREAD_PINS)
+# same from symmag.numeric.sweep.THREAD_PINS)
 for _name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
@@ -43,7 +43,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from symmag import sweep  # noqa: E402
+from symmag.numeric import sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

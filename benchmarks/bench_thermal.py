@@ -7,7 +7,7 @@ NumPy's Philox generator takes to draw that step's 3K standard normals in one ca
 (``Generator(Philox).standard_normal(3K)``, median over as many calls), measured alternately
 in this one process.  Then the kernel on 1 and 2 numba threads (``parallel=True``), and the
 same kernel with blocks of one system (no overlap of systems) as a baseline of the blocking.
-The NumPy fallback (symmag.thermal.heun) is timed on a slice and scaled, for the record.
+The NumPy fallback (symmag.numeric.thermal.heun) is timed on a slice and scaled, for the record.
 
     python benchmarks/bench_thermal.py             # K = 10^6
     python benchmarks/bench_thermal.py --K 100000  # a quick run
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from symmag import thermal
-from symmag.simulate import load_model
+from symmag.numeric import thermal
+from symmag.numeric.simulate import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"

@@ -30,7 +30,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.models import llg_rsi
-from symmag.codegen import render_numba, render_numpy
+from symmag.numeric.codegen import render_numba, render_numpy
 
 
 def median_time(f, repeats: int) -> float:

@@ -1,13 +1,13 @@
 """Paper-specific derivations, one module per section, built from symmag.
 
-Each module defines ``DERIVATION`` (a :class:`symmag.derivation.Derivation`)
+Each module defines ``DERIVATION`` (a :class:`symmag.checking.derivation.Derivation`)
 or ``DERIVATIONS`` (a sequence of them); ``symmag check`` runs them in module
 name order.  The paper's printed equations live apart, in :mod:`.printed`.
 ``DOCUMENT`` is the paper's metadata for ``symmag report`` (title page, opening
 paragraph); every module of the package shares it.
 """
 
-from symmag.report import Document
+from symmag.output.report import Document
 
 DOCUMENT = Document(
     title="Magnetization damping, re-derived by machine",

@@ -70,7 +70,7 @@ def integrated_curves(x: np.ndarray, module=None) -> Curves:
     from scipy.integrate import solve_ivp
 
     if module is None:
-        from symmag.simulate import load_model
+        from symmag.numeric.simulate import load_model
 
         module = load_model("llg_rsi_extra")
     lam0_value = ALPHA0 / (1 + ALPHA0**2)

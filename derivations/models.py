@@ -4,7 +4,8 @@ built from the derivations with SymPy doing every substitution (nothing typed fr
 The Hamiltonians -- the RSI (31)-(32) with the Sec. III B modifications (46), (49), (53), and the
 spin-spin interaction (63) -- are symmag operators, the one definition that every route starts from:
 the D-term and the hierarchy (the derivations), the closures and generated modules (below) and the
-exact dynamics (:mod:`symmag.exact`, used by :mod:`symmag.compare` and :mod:`symmag.accuracy`).  This
+exact dynamics (:mod:`symmag.exact.solve`, used by :mod:`symmag.exact.compare` and
+:mod:`symmag.exact.accuracy`).  This
 part imports only symmag and :mod:`.printed` (the paper's symbols), so the derivation modules can
 import it without a cycle and the numeric side without the derivations: the section modules are
 imported lazily, by the models that need their derived rates.
@@ -21,12 +22,12 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symmag.algebra import M0, Op, cross, dot
-from symmag.codegen import Model
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.su2 import M0, Op, cross, dot
 from symmag.conventions import N, V, gamma, gamma_abs, hbar
-from symmag.dterm import zeeman_hamiltonian
 from symmag.errors import SymmagInputError
-from symmag.fields import H_eff, M
+from symmag.numeric.codegen import Model
+from symmag.theory.dterm import zeeman_hamiltonian
 
 from .printed import alpha, alpha0, kappa, lam, lb46, lb49
 
@@ -176,13 +177,13 @@ _AX = "xyz"
 
 
 def _spin_spin(name: str, kind: str, doc: str) -> Model:
-    """A truncation of the Sec. IV hierarchy (symmag.accuracy.spin_spin_systems) with M =
+    """A truncation of the Sec. IV hierarchy (symmag.exact.accuracy.spin_spin_systems) with M =
     <M0>/V closing the self-consistent coupling, V = 1 and gamma = -|gamma|.  State: the
     magnetization (Mx, My, Mz) and, where kept, the symmetrized two-point functions
     G^{ab} = <[M0^a, M0^b]_+> (Gxx, Gxy, ...); frozen ones are parameters."""
-    from symmag.accuracy import LAMBDA, spin_spin_systems
+    from symmag.algebra.expectation import Correlation, moment_average
     from symmag.conventions import V, hbar
-    from symmag.expectation import Correlation, moment_average
+    from symmag.exact.accuracy import LAMBDA, spin_spin_systems
 
     system = spin_spin_systems()[kind]
     m = moment_average()
@@ -221,20 +222,20 @@ def spin_spin_lowest() -> Model:
 
 
 def spin_spin_mean_field() -> Model:
-    """Mean-field closure: every moment factorized (symmag.closures.mean_field)."""
+    """Mean-field closure: every moment factorized (symmag.theory.closures.mean_field)."""
     return _spin_spin("spin_spin_mean_field", "mean field", _IV_DOC + "closed by the mean\n"
                       "field: every symmetrized moment factorized, mu_w = prod mu_a.")
 
 
 def spin_spin_cumulant2() -> Model:
     """Second-order cumulant closure: three-point cumulants dropped
-    (symmag.closures.cumulant_expansion(H, 2)); state M and the six G^{ab}."""
+    (symmag.theory.closures.cumulant_expansion(H, 2)); state M and the six G^{ab}."""
     return _spin_spin("spin_spin_cumulant2", "cumulant 2", _IV_DOC + "closed at second order\n"
                       "in the cumulants: joint cumulants of three indices set to zero; the state carries\n"
                       "the six symmetrized two-point functions G^ab = <[M0^a, M0^b]_+>.")
 
 
-# -- collective models closed by symmag.closures, for the closure study (symmag.compare) ------
+# -- collective models closed by symmag.theory.closures, for the closure study (symmag.exact.compare) ------
 #: the easy-axis strength of :func:`easy_axis` and the LMG coupling of :func:`lmg_hamiltonian`
 KAPPA = sp.Symbol("kappa", real=True)
 CHI = sp.Symbol("chi", real=True)
@@ -260,21 +261,21 @@ def lmg_hamiltonian() -> Op:
 
 #: the collective Hamiltonians whose closures are generated, by the prefix of their model names
 COLLECTIVE_HAMILTONIANS = {"spin_spin_axis": spin_spin_axis_hamiltonian, "lmg": lmg_hamiltonian}
-#: closure (symmag.closures.CLOSURES) -> suffix of the model name
+#: closure (symmag.theory.closures.CLOSURES) -> suffix of the model name
 CLOSURE_SUFFIX = {"lowest": "lowest", "mean field": "mean_field", "cumulant 2": "cumulant2",
                   "cumulant 3": "cumulant3", "cumulant 4": "cumulant4"}
 
 
 def closure_model(name: str, hamiltonian: Op, closure: str, doc: str = "") -> Model:
-    """A closure of the hierarchy of a collective ``hamiltonian`` (symmag.closures.close) as a
+    """A closure of the hierarchy of a collective ``hamiltonian`` (symmag.theory.closures.close) as a
     codegen Model: M = <M0>/V closes any M-dependence of the coefficients (so the moment operator
     must then be M0, M_I = 0), gamma = -|gamma|.  State Mx, My, Mz and the kept G^w = 2^(n-1) <W(w)>
     (Gxx, ..., Gxyz, ...); parameters gamma_abs, hbar, V, N and the named ones (sorted) where used,
     then Hx, Hy, Hz."""
-    from symmag.algebra import same_operator
-    from symmag.closures import close
-    from symmag.expectation import Correlation, moment_average
-    from symmag.fields import magnetic_moment
+    from symmag.algebra.expectation import Correlation, moment_average
+    from symmag.algebra.fields import magnetic_moment
+    from symmag.algebra.su2 import same_operator
+    from symmag.theory.closures import close
 
     depends_on_m = any(c.has(*M) for c in hamiltonian.terms.values())
     if depends_on_m and not all(same_operator(m, M0(a)) for a, m in enumerate(magnetic_moment(hamiltonian))):
@@ -310,7 +311,7 @@ def _closure_doc(prefix: str, closure: str) -> str:
            }.get(closure, f"{closure} closure: joint cumulants of more than {closure[-1]} indices set to\n"
                           "zero")
     return (f"The correlation hierarchy of {what}, gamma = -|gamma|, closed at the\n{how}\n"
-            "(symmag.closures.close; state M = <M0>/V and the kept G^w = 2^(n-1) <W(w)>/V).")
+            "(symmag.theory.closures.close; state M = <M0>/V and the kept G^w = 2^(n-1) <W(w)>/V).")
 
 
 def _closure_factory(prefix: str, closure: str):
@@ -320,7 +321,7 @@ def _closure_factory(prefix: str, closure: str):
         return closure_model(name, COLLECTIVE_HAMILTONIANS[prefix](), closure, _closure_doc(prefix, closure))
 
     make.__name__ = name
-    make.__doc__ = f"{closure} closure of {prefix} (symmag.closures.close)."
+    make.__doc__ = f"{closure} closure of {prefix} (symmag.theory.closures.close)."
     return make
 
 
@@ -328,7 +329,7 @@ MODELS = {"llg_rsi": llg_rsi, "llg_rsi_extra": llg_rsi_extra, "spin_spin_lowest"
           "spin_spin_mean_field": spin_spin_mean_field, "spin_spin_cumulant2": spin_spin_cumulant2}
 #: the closures shipped as generated modules (and drift-checked in CI); the cumulant-3 and -4
 #: systems (19 and 34 equations, 10-60 s each to build and render) are generated on first use by
-#: ``symmag compare`` into the per-user cache (symmag.compare.closure_module)
+#: ``symmag compare`` into the per-user cache (symmag.exact.compare.closure_module)
 SHIPPED_CLOSURES = ("lowest", "mean field", "cumulant 2")
 MODELS.update({f"{prefix}_{CLOSURE_SUFFIX[closure]}": _closure_factory(prefix, closure)
                for prefix in COLLECTIVE_HAMILTONIANS for closure in SHIPPED_CLOSURES})

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symmag.algebra import cross, levi_civita
+from symmag.algebra.fields import H_eff, vector_function
+from symmag.algebra.operators import AntiCommutator, Commutator, Moment, Spin
+from symmag.algebra.su2 import cross, levi_civita
+from symmag.checking.derivation import Printed
 from symmag.conventions import N, V, gamma, gamma_abs, hbar, t
-from symmag.derivation import Printed
-from symmag.fields import H_eff, vector_function
-from symmag.operators import AntiCommutator, Commutator, Moment, Spin
 
 _i = sp.Symbol("i", integer=True, positive=True)
 _M0 = [Moment(a) for a in range(3)]
@@ -36,7 +36,7 @@ def dot_(u, v):
 
 
 def _corr(a: int, b: int):
-    from symmag.expectation import correlation_symbol
+    from symmag.algebra.expectation import correlation_symbol
 
     return correlation_symbol((a, b))
 
@@ -69,7 +69,7 @@ kappa = sp.Symbol("kappa", real=True)
 
 def _m0avg() -> tuple:
     """<M0> as symmag's correlation symbols m^a."""
-    from symmag.expectation import moment_average
+    from symmag.algebra.expectation import moment_average
 
     return moment_average()
 
@@ -474,7 +474,8 @@ PRINTED.update({
                   "kept as a placeholder; (68) is (19) integrated."),
     "70": Printed(lhs=sp.Symbol("G0^{ab}"), rhs=sp.Symbol("<[M0^a, M0^b]_+>_0"), kind="definition"),
     "71": Printed(lhs=sp.Symbol("Gp^{abc}"), rhs=sp.Symbol("<[[M0^a, M0^b]_+, M0^c]_+>"),
-                  kind="definition", reading="see symmag.expectation: G^{abc}_paper = G^{abc} + lower "
+                  kind="definition", reading="see symmag.algebra.expectation: "
+                  "G^{abc}_paper = G^{abc} + lower "
                   "orders."),
     "67": Printed(
         lhs=_two_index(lambda a, b: AntiCommutator(_M0[a], _M0[b])),

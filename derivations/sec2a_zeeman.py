@@ -14,14 +14,14 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
-from symmag.algebra import M0, M0_vector, Op, S, commutator, cross, dot, levi_civita, site_sum
-from symmag.assumptions import cached as cache
+from symmag.algebra.fields import H_eff, magnetic_moment
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import central_difference, expm_hermitian, ordered_exponential, propagator
+from symmag.algebra.su2 import M0, M0_vector, Op, S, commutator, cross, dot, levi_civita, site_sum
+from symmag.checking.assumptions import cached as cache
+from symmag.checking.derivation import Derivation, Derived, Equal, Erratum, NumericEqual, Step, definition
+from symmag.checking.dimensions import TABLE, E, T
 from symmag.conventions import V, gamma, gamma_abs, hbar, t
-from symmag.derivation import Derivation, Derived, Equal, Erratum, NumericEqual, Step, definition
-from symmag.dimensions import TABLE, E, T
-from symmag.fields import H_eff, magnetic_moment
-from symmag.matrices import SpinSystem
-from symmag.numeric import central_difference, expm_hermitian, ordered_exponential, propagator
 
 from . import printed
 from .printed import R0, mat

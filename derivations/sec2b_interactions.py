@@ -25,15 +25,20 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from symmag.algebra import M0, M0_vector, Op, commutator, cross, product
-from symmag.assumptions import cached as cache
+from symmag.algebra.fields import H_eff, M, magnetic_moment
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import (
+    central_difference,
+    propagator,
+    random_density_matrix,
+    time_dependent_matrix,
+)
+from symmag.algebra.su2 import M0, M0_vector, Op, commutator, cross, product
+from symmag.checking.assumptions import cached as cache
+from symmag.checking.derivation import Derivation, Derived, Equal, Erratum, NumericEqual, Step, definition
+from symmag.checking.dimensions import M_DIM, TABLE, E, H, T
 from symmag.conventions import V, gamma, gamma_abs, hbar, t
-from symmag.derivation import Derivation, Derived, Equal, Erratum, NumericEqual, Step, definition
-from symmag.dimensions import M_DIM, TABLE, E, H, T
-from symmag.dterm import d_interaction, dterm, zeeman_hamiltonian
-from symmag.fields import H_eff, M, magnetic_moment
-from symmag.matrices import SpinSystem
-from symmag.numeric import central_difference, propagator, random_density_matrix, time_dependent_matrix
+from symmag.theory.dterm import d_interaction, dterm, zeeman_hamiltonian
 
 from . import printed
 from .printed import _nc_vector, lam, mat
@@ -150,7 +155,7 @@ def eq29():
 @cache
 def eq30():
     """D-hat is what is left of the Heisenberg rate after the precession; the formula
-    of (30) (as implemented by symmag.dterm) must reproduce it."""
+    of (30) (as implemented by symmag.theory.dterm) must reproduce it."""
     d = generic_dterm()
     rate = generic_rate()
     precession = cross(d.moment, H_eff)
@@ -352,7 +357,7 @@ def eq28():
 
 
 def eq29_numeric():
-    """End to end on matrices: dM/dt = gamma M x H_eff + <D-hat> with D-hat from symmag.dterm."""
+    """End to end on matrices: dM/dt = gamma M x H_eff + <D-hat> with D-hat from symmag.theory.dterm."""
     n = numeric_model()
     lhs = central_difference(_magnetization, T1, H_STEP)
     m = _magnetization(T1)
@@ -405,7 +410,7 @@ DERIVATION = Derivation(
              conventions=("gamma-sign-open",)),
         Step(id="interaction-moment-deviation", equation="27", printed="27", claim=eq27,
              statement="dM_I,int/dt = gamma M_I,int x H_eff + U(dM_I/dt + D_I)U^-1 on explicit "
-             "matrices, D_I from symmag.dterm.", assumptions=(_PICTURE,)),
+             "matrices, D_I from symmag.theory.dterm.", assumptions=(_PICTURE,)),
         Step(id="magnetization-rate-picture", equation="28", printed="28", claim=eq28,
              statement="dM/dt = (1/V)Tr{rho_int (dM_int/dt + (lambda/(i hbar))[M_int, H_int])}.",
              assumptions=(_PICTURE,),
@@ -424,7 +429,7 @@ DERIVATION = Derivation(
              conventions=("gamma-negative", "average-per-volume", "field-derivative")),
         Step(id="magnetization-equation-matrices", equation="29", claim=eq29_numeric,
              statement="dM/dt from the exact evolution equals gamma M x H_eff + <D-hat> on explicit "
-             "matrices (D-hat from symmag.dterm).", conventions=("gamma-negative",)),
+             "matrices (D-hat from symmag.theory.dterm).", conventions=("gamma-negative",)),
         Step(id="d-term", equation="30", printed="30", claim=eq30, bind=bind_remainder,
              statement="The Heisenberg rate minus the precession gamma M x H_eff equals "
              "lambda (1/(i hbar))[M, H_I] + dM_I/dt + D_I canonically for the generic interaction.",

@@ -27,15 +27,15 @@ import functools
 
 import sympy as sp
 
-from symmag.algebra import M0_vector, cross, dot
-from symmag.assumptions import Assumption
-from symmag.assumptions import cached as cache
+from symmag.algebra.expectation import expectation, moment_average
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.su2 import M0_vector, cross, dot
+from symmag.checking.assumptions import Assumption
+from symmag.checking.assumptions import cached as cache
+from symmag.checking.derivation import Derivation, Derived, Equal, Erratum, Step, step
+from symmag.checking.dimensions import M_DIM, TABLE, E, H, T
 from symmag.conventions import gamma, gamma_abs, t
-from symmag.derivation import Derivation, Derived, Equal, Erratum, Step, step
-from symmag.dimensions import M_DIM, TABLE, E, H, T
-from symmag.dterm import dterm
-from symmag.expectation import expectation, moment_average
-from symmag.fields import H_eff, M
+from symmag.theory.dterm import dterm
 
 from . import printed
 from .models import rsi_interaction  # (31)-(32), written once

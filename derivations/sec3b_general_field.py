@@ -1,7 +1,7 @@
 """Sec. III B, the general radiation field: eqs. (46)-(55) and the prose claims.
 
 Every modification of the radiation field is a modified Hamiltonian
--M0 . H_r run through the same machinery as Sec. III A: symmag.dterm for M_I,
+-M0 . H_r run through the same machinery as Sec. III A: symmag.theory.dterm for M_I,
 D_I and D; <M0> = mu M from M = <M> (parallelism as in (35)); |M| conserved.
 The derived D is then decomposed on M x dM/dt, dM/dt, M x H_eff and
 M x (M x H_eff), and the magnetization equation dM/dt = gamma M x H_eff + D
@@ -16,7 +16,7 @@ the parameters of the ansatz (32) that the modified field is again of; the pair 
 (41) at a (possibly rescaled) frequency; and the Gilbert damping alpha_eff M of the resulting
 equation.  Each is a derived claim of its own.
 
-Removable assumptions (symmag.assumptions): the static field (STATIC_FIELD), |M| conservation
+Removable assumptions (symmag.checking.assumptions): the static field (STATIC_FIELD), |M| conservation
 (conserve) and (39) -- applied here in its dimensionless form (40), ``EQ40`` (key "eq39", so
 removing EQ39 removes it too).
 
@@ -34,15 +34,15 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symmag.algebra import M0_vector, cross, dot
-from symmag.assumptions import Assumption
-from symmag.assumptions import cached as cache
+from symmag.algebra.expectation import expectation, moment_average
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.su2 import M0_vector, cross, dot
+from symmag.checking.assumptions import Assumption
+from symmag.checking.assumptions import cached as cache
+from symmag.checking.derivation import Derivation, Derived, Equal, Erratum, Step, step
+from symmag.checking.dimensions import TABLE, E, H
 from symmag.conventions import gamma, t
-from symmag.derivation import Derivation, Derived, Equal, Erratum, Step, step
-from symmag.dimensions import TABLE, E, H
-from symmag.dterm import dterm
-from symmag.expectation import expectation, moment_average
-from symmag.fields import H_eff, M
+from symmag.theory.dterm import dterm
 
 from . import printed
 from .models import field_modification, radiation_field  # (32), (46), (49), (53), written once
@@ -94,7 +94,7 @@ EQ40 = Assumption("eq39", "(39) in the dimensionless form (40): lambda0 = alpha0
 
 
 def cached_on(*assumptions: Assumption):
-    """Cached, keyed only on which of ``assumptions`` are removed (symmag.assumptions.cached)."""
+    """Cached, keyed only on which of ``assumptions`` are removed (symmag.checking.assumptions.cached)."""
     return cache(on=assumptions)
 
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symmag.algebra import commutator, dot, levi_civita
-from symmag.assumptions import cached as cache
+from symmag.algebra.su2 import commutator, dot, levi_civita
+from symmag.checking.assumptions import cached as cache
+from symmag.checking.derivation import Derivation, Derived, Equal, step
+from symmag.checking.dimensions import E, H
 from symmag.conventions import gamma, hbar
-from symmag.derivation import Derivation, Derived, Equal, step
-from symmag.dimensions import E, H
 
 from . import printed
 from .printed import M_mag, _nc_vector, alpha, alpha0, kappa, lam, lam0

@@ -1,24 +1,29 @@
 """symmag: machine re-derivation of the quantum theory of magnetization damping.
 
-Data flows one way: algebra -> derivations -> checks -> report / codegen.
-"""
+Data flows one way, room by room (each subpackage's docstring says what it may import):
 
-import sys
-import types
+    algebra   exact SU(2) operators, fields, averages, matrices, their printing
+    theory    the paper's general results as functions: D-term, hierarchy, closures
+    checking  derivation records, their checks, statuses, cache, mutation testing
+    output    what a person reads: the LaTeX/PDF report, notebook displays
+    numeric   generated right-hand sides, integrators, thermal noise, simulate, sweep
+    exact     exact quantum dynamics and the comparisons with the derived equations
+    cli       the ``symmag`` command
+
+``errors``, ``conventions``, ``atomic`` and ``progress`` are shared by every room.
+"""
 
 # Names resolve on first use (PEP 562): ``import symmag.cli`` must not pull in SymPy, so that
 # a rerun served from the result cache starts in a fraction of a second.
 _HOMES = {
-    "M0": "algebra", "Op": "algebra", "S": "algebra", "anticommutator": "algebra",
-    "commutator": "algebra", "cross": "algebra", "dot": "algebra", "same_operator": "algebra",
-    "site_sum": "algebra", "to_sites": "algebra",
-    "Derivation": "derivation", "Equal": "derivation", "Parallel": "derivation",
-    "Printed": "derivation", "Step": "derivation",
+    **dict.fromkeys(("M0", "Op", "S", "anticommutator", "commutator", "cross", "dot",
+                     "same_operator", "site_sum", "to_sites"), "algebra.su2"),
+    **dict.fromkeys(("Moment", "Spin", "parse_operator", "to_op"), "algebra.operators"),
+    **dict.fromkeys(("correlation_symbol", "expectation"), "algebra.expectation"),
+    "magnetic_moment": "algebra.fields",
+    **dict.fromkeys(("Representation", "represent"), "algebra.representation"),
+    **dict.fromkeys(("Derivation", "Equal", "Parallel", "Printed", "Step"), "checking.derivation"),
     "SymmagInputError": "errors",
-    "correlation_symbol": "expectation", "expectation": "expectation",
-    "magnetic_moment": "fields",
-    "Moment": "operators", "Spin": "operators", "parse_operator": "operators", "to_op": "operators",
-    "Representation": "representation", "represent": "representation",
 }
 
 
@@ -34,21 +39,6 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_HOMES))
-
-
-class _Package(types.ModuleType):
-    """The package object.  Importing a submodule binds it as an attribute of its package; for
-    ``symmag.expectation`` that would shadow the function ``expectation`` (which the eager
-    imports used to rebind afterwards), so such a binding is dropped: the name stays the
-    function, and the submodule stays reachable through ``sys.modules`` and ``from ... import``."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _HOMES and isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}":
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """Shared test set-up: the result cache is off unless a test turns it on; one BLAS thread.
 
-Several tests change a derivation in memory (monkeypatch) and call ``symmag.cli.main``; the
+Several tests change a derivation in memory (monkeypatch) and call ``symmag.cli.main.main``; the
 cache keys on files, so it would serve them stale records -- and the tests must never touch
 the user's own cache folder.  ``tests/test_cache.py`` turns it on, in a temporary folder.
 """
@@ -16,7 +16,7 @@ import pytest
 # with OpenBLAS's second thread on a 2-core machine (speed only; results do not depend on it)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # module- and session-scoped fixtures run before the per-test folder below is set: they too must
-# never write into the user's cache (e.g. closures generated on first use by symmag.compare)
+# never write into the user's cache (e.g. closures generated on first use by symmag.exact.compare)
 os.environ["SYMMAG_CACHE_DIR"] = tempfile.mkdtemp(prefix="symmag-test-cache-")
 os.environ["SYMMAG_NO_CACHE"] = "1"
 

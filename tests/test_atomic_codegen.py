@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from symmag import atomic, codegen
-from symmag.codegen import Model, generate, verify_body
-from symmag.simulate import load_model
+from symmag import atomic
+from symmag.numeric import codegen
+from symmag.numeric.codegen import Model, generate, verify_body
+from symmag.numeric.simulate import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "generated" / "rhs"

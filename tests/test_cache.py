@@ -1,4 +1,4 @@
-"""The result cache (symmag.cache): a rerun with nothing changed is served without importing
+"""The result cache (symmag.checking.cache): a rerun with nothing changed is served without importing
 SymPy; an edited step, an edited imported module or an edited symmag is re-checked."""
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from symmag import cache, cli, runner
-from symmag.cli import main
+from symmag.checking import cache, runner
+from symmag.cli import main as cli
+from symmag.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 MODULE = textwrap.dedent('''
     import sympy as sp
     from symmag import Derivation, Step
-    from symmag.derivation import Derived, Equal
+    from symmag.checking.derivation import Derived, Equal
     {imports}
     x = sp.Symbol("x", positive=True)
 
@@ -60,7 +61,7 @@ def _statuses(out: dict) -> dict:
 def test_rerun_is_served_without_sympy(cached, tmp_path):
     """Second run: same output, every record from the cache, and SymPy never imported."""
     mod = _write(tmp_path / "mine.py", "mine")
-    probe = (f"import sys; from symmag.cli import main; code = main(['check', '--json', {str(mod)!r}]); "
+    probe = (f"import sys; from symmag.cli.main import main; code = main(['check', '--json', {str(mod)!r}]); "
              "print(code, 'sympy' in sys.modules, file=sys.stderr)")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
@@ -100,7 +101,7 @@ def test_edited_import_rechecks_only_its_importers(cached, tmp_path, capsys):
 
 
 def test_edited_symmag_rechecks_everything(cached, tmp_path, capsys, monkeypatch):
-    """Editing symmag/algebra.py (in a copy of the package the cache hashes) is a full re-check."""
+    """Editing symmag/algebra/su2.py (in a copy of the package the cache hashes) is a full re-check."""
     copy = tmp_path / "symmag-copy"
     shutil.copytree(Path(cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(cache, "_PACKAGE", copy)

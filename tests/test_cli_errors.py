@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from symmag.cli import main
+from symmag.cli.main import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

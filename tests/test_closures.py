@@ -11,12 +11,12 @@ import pytest
 import sympy as sp
 
 from derivations import models
-from symmag import compare
-from symmag.cli import main
-from symmag.closures import close, linear_part, lowest_order
+from symmag.algebra.expectation import correlation_symbol
+from symmag.algebra.fields import H_eff, M
+from symmag.cli.main import main
 from symmag.conventions import gamma
-from symmag.expectation import correlation_symbol
-from symmag.fields import H_eff, M
+from symmag.exact import compare
+from symmag.theory.closures import close, linear_part, lowest_order
 
 SPINS = (10, 40, 160)
 

@@ -14,8 +14,8 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from derivations.models import MODELS
-from symmag.codegen import Model, command_for, render_numba, render_numpy
 from symmag.errors import SymmagInputError
+from symmag.numeric.codegen import Model, command_for, render_numba, render_numpy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -233,7 +233,8 @@ def test_model_rejects_unknown_symbols():
 
 
 def test_rendering_is_byte_identical_across_hash_seeds(tmp_path):
-    code = ("import sys; from derivations.models import llg_rsi; from symmag.codegen import render_numpy;"
+    code = ("import sys; from derivations.models import llg_rsi; "
+            "from symmag.numeric.codegen import render_numpy;"
             "sys.stdout.write(render_numpy(llg_rsi()))")
     outs = []
     for seed in ("0", "1", "12345"):
@@ -320,12 +321,12 @@ def test_spin_spin_lowest_order_precesses_at_76(modules):
                                         ("spin_spin_mean_field", "mean field"),
                                         ("spin_spin_cumulant2", "cumulant 2")])
 def test_spin_spin_modules_are_the_closure_systems(modules, name, kind):
-    """The generated module computes the SymPy system of symmag.accuracy.spin_spin_systems
+    """The generated module computes the SymPy system of symmag.exact.accuracy.spin_spin_systems
     (lambdified independently, with M = <M0>, V = 1, gamma = -|gamma|)."""
-    from symmag.accuracy import LAMBDA, spin_spin_systems
+    from symmag.algebra.expectation import moment_average
+    from symmag.algebra.fields import H_eff, M
     from symmag.conventions import V, gamma, hbar
-    from symmag.expectation import moment_average
-    from symmag.fields import H_eff, M
+    from symmag.exact.accuracy import LAMBDA, spin_spin_systems
 
     mod = modules[name]
     system = spin_spin_systems()[kind]
@@ -366,7 +367,7 @@ def test_every_name_the_templates_use_is_reserved(models):
     """A state or parameter can only clash with a name of the generated code if that name is
     missing from codegen._RESERVED (or does not start with "_"): every name the rendered
     modules use, other than the model's own, is one of those."""
-    from symmag.codegen import _RESERVED, _identifiers
+    from symmag.numeric.codegen import _RESERVED, _identifiers
 
     for model in (models["llg_rsi"], models["spin_spin_cumulant2"]):
         own = set(_identifiers(model.state)) | set(_identifiers(model.parameters))
@@ -376,7 +377,7 @@ def test_every_name_the_templates_use_is_reserved(models):
 
 
 def test_header_carries_the_body_sha256(llg, tmp_path):
-    from symmag.codegen import verify_body
+    from symmag.numeric.codegen import verify_body
 
     source = (ROOT / "generated" / "rhs" / "llg_rsi.py").read_bytes()
     assert source.splitlines()[2].startswith(b"# Body sha256: ") and verify_body(source) is None
@@ -386,7 +387,7 @@ def test_header_carries_the_body_sha256(llg, tmp_path):
 
 
 def test_hand_edited_module_is_refused_at_load(tmp_path):
-    from symmag.simulate import load_model
+    from symmag.numeric.simulate import load_model
 
     path = tmp_path / "llg_rsi.py"
     source = (ROOT / "generated" / "rhs" / "llg_rsi.py").read_text()
@@ -398,7 +399,7 @@ def test_hand_edited_module_is_refused_at_load(tmp_path):
 def test_generate_writes_one_generation(tmp_path):
     """generate() writes every file at once (a staging folder swapped in): files it does not
     rewrite are kept, no staging folder is left behind."""
-    from symmag.codegen import generate, verify_body
+    from symmag.numeric.codegen import generate, verify_body
 
     x = sp.Symbol("x", real=True)
     (tmp_path / "out").mkdir()

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-from symmag.collective import (
+from symmag.algebra.matrices import SpinSystem, spin_matrices
+from symmag.exact.collective import (
     CollectiveSystem,
     evolve_collective,
     state_from_blocks,
     thermal_state,
 )
-from symmag.compare import thermal_invariant_state
-from symmag.dynamics import evolve
-from symmag.matrices import SpinSystem, spin_matrices
+from symmag.exact.compare import thermal_invariant_state
+from symmag.exact.dynamics import evolve
 
 WORDS = [(a,) for a in range(3)] + [(a, b) for a in range(3) for b in range(3)]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symmag import compare
-from symmag.cli import main
+from symmag.cli.main import main
+from symmag.exact import compare
 
 
 def test_rsi_exact_follows_the_llg_to_integrator_tolerance():

@@ -1,4 +1,4 @@
-"""symmag.display: the display simplifier changes what is shown, never its value."""
+"""symmag.algebra.display: the display simplifier changes what is shown, never its value."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import sympy as sp
 
 from symmag import M0
+from symmag.algebra.display import parts_latex, relation_latex, side_latex, side_text, tidy
+from symmag.algebra.fields import H_eff, M
 from symmag.conventions import gamma, hbar
-from symmag.display import parts_latex, relation_latex, side_latex, side_text, tidy
-from symmag.fields import H_eff, M
-from symmag.report import shown, tex_formula, tex_width
+from symmag.output.report import shown, tex_formula, tex_width
 
 ROOT = Path(__file__).resolve().parents[1]
 alpha, lam = sp.symbols("alpha lambda", real=True)
@@ -68,7 +68,8 @@ def test_tidy_is_bounded_on_a_large_expression():
 
 
 def test_display_is_independent_of_the_hash_seed():
-    code = ("from symmag.display import side_latex; from symmag.fields import M, H_eff; import sympy as sp;"
+    code = ("from symmag.algebra.display import side_latex; "
+            "from symmag.algebra.fields import M, H_eff; import sympy as sp;"
             "a, l = sp.symbols('alpha lambda', real=True); m2 = sum(x**2 for x in M);"
             "print(side_latex(sp.cancel(sp.expand(l*m2*(l - a + a**2*l*m2)*H_eff[0]/(1 - a*l*m2)))))")
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

@@ -7,12 +7,12 @@ import pytest
 import sympy as sp
 
 from symmag import SymmagInputError
-from symmag.algebra import M0, M0_vector, S, cross, dot, site_sum
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import central_difference, time_dependent_matrix
+from symmag.algebra.su2 import M0, M0_vector, S, cross, dot, site_sum
 from symmag.conventions import gamma, t
-from symmag.dterm import dterm, zeeman_hamiltonian
-from symmag.fields import H_eff, M
-from symmag.matrices import SpinSystem
-from symmag.numeric import central_difference, time_dependent_matrix
+from symmag.theory.dterm import dterm, zeeman_hamiltonian
 
 lam, alpha = sp.symbols("lambda alpha", real=True)
 CONSTS = {lam: 0.4, alpha: 0.7}
@@ -126,7 +126,7 @@ def test_rejects_non_hermitian(bad, needle):
 
 
 def test_rejects_unknown_and_non_polynomial_operators():
-    from symmag.operators import Moment
+    from symmag.algebra.operators import Moment
 
     with pytest.raises(SymmagInputError, match="unknown operator"):
         dterm(sp.Symbol("A", commutative=False) * Moment("x"))
@@ -137,6 +137,6 @@ def test_rejects_unknown_and_non_polynomial_operators():
 def test_anisotropy_example_from_readme():
     K = sp.Symbol("K", real=True)
     d = dterm(-K * M0(2) * M0(2) / gamma**2)
-    from symmag.expectation import correlation_symbol
+    from symmag.algebra.expectation import correlation_symbol
 
     assert d.d == (K / gamma * correlation_symbol("yz"), -K / gamma * correlation_symbol("xz"), 0)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symmag.compare import thermal_invariant_state
-from symmag.dynamics import averages, evolve
-from symmag.matrices import SpinSystem
+from symmag.algebra.matrices import SpinSystem
+from symmag.exact.compare import thermal_invariant_state
+from symmag.exact.dynamics import averages, evolve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,8 +35,8 @@ def test_cumulant_closure_beats_the_lowest_order():
     """3 spins 1/2, a correlated (random) initial state, lambda = 0.15, H_z = 1, t in [0, 8]:
     the second-order cumulant closure tracks the exact M(t) better than the paper's lowest
     order at every time; the mean field does not (it is no better than the lowest order)."""
-    from symmag.accuracy import spin_spin_errors
-    from symmag.numeric import random_density_matrix
+    from symmag.algebra.numeric import random_density_matrix
+    from symmag.exact.accuracy import spin_spin_errors
 
     system = SpinSystem(3, "1/2", hbar=1.0, gamma=-1.0)
     rho0 = random_density_matrix(system.dim, np.random.default_rng(1))

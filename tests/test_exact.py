@@ -1,4 +1,4 @@
-"""One symbolic Hamiltonian, every route: symmag.exact against QuTiP, a closed form, the full space,
+"""One symbolic Hamiltonian, every route: symmag.exact.solve against QuTiP, a closed form, the full space,
 the D-term, the hierarchy and a generated closure module (issue #14, items 1 and 4)."""
 
 from __future__ import annotations
@@ -13,20 +13,20 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from derivations import models
-from symmag import exact
-from symmag.algebra import M0, S, same_operator
-from symmag.closures import cumulant_expansion, mean_field
-from symmag.codegen import Model, render_numpy
-from symmag.collective import CollectiveSystem, evolve_collective, thermal_state
-from symmag.compare import thermal_invariant_state
+from symmag.algebra.expectation import moment_average
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.operators import Moment
+from symmag.algebra.su2 import M0, S, same_operator
 from symmag.conventions import N, V, gamma, hbar, t
-from symmag.dterm import dterm, zeeman_hamiltonian
 from symmag.errors import SymmagInputError
-from symmag.expectation import moment_average
-from symmag.fields import H_eff, M
-from symmag.hierarchy import correlation_rate, hierarchy
-from symmag.matrices import SpinSystem
-from symmag.operators import Moment
+from symmag.exact import solve as exact
+from symmag.exact.collective import CollectiveSystem, evolve_collective, thermal_state
+from symmag.exact.compare import thermal_invariant_state
+from symmag.numeric.codegen import Model, render_numpy
+from symmag.theory.closures import cumulant_expansion, mean_field
+from symmag.theory.dterm import dterm, zeeman_hamiltonian
+from symmag.theory.hierarchy import correlation_rate, hierarchy
 
 LAM, KAPPA, CHI = models.LAMBDA_IV, sp.Symbol("kappa", real=True), sp.Symbol("chi", positive=True)
 R0, BETA = (math.sin(0.5), 0.0, math.cos(0.5)), math.log(3)  # polarization tanh(ln 3/2) = 1/2
@@ -34,7 +34,8 @@ FIELD = sp.symbols("Hx Hy Hz", real=True)
 
 
 def closure_module(system: dict, name: str, tmp_path):
-    """A closed system of symmag.closures as a generated module (symmag.codegen), loaded: M = <M0>/V
+    """A closed system of symmag.theory.closures as a generated module (symmag.numeric.codegen),
+    loaded: M = <M0>/V
     closes the coupling, gamma = -1, hbar = 1; state Mx.. and Gxx..; parameters lambda, kappa, V, N, H."""
     def plain(c):
         return sp.Symbol(("M" if len(c.word) == 1 else "G") + "".join("xyz"[a] for a in c.word), real=True)
@@ -56,7 +57,7 @@ def test_one_hamiltonian_runs_dterm_hierarchy_closures_and_the_exact_solvers(tmp
     (the easy axis makes the tilted thermal state (11) evolve: without it (M . M0)^2 commutes with
     rho for all t).  From that one object: dterm's D equals the hierarchy's rate of <M0> under the
     interaction (M_I = 0); the cumulant-2 closure keeps the hierarchy's first order; the closures
-    rendered by symmag.codegen and loaded run against the exact collective solver, which agrees
+    rendered by symmag.numeric.codegen and loaded run against the exact collective solver, which agrees
     with the full space at N = 4.  N = 20, V = N, lambda = 4/N over one precession period: the
     cumulant-2 error is below the effect of lambda itself and well below the mean field's."""
     h = models.spin_spin_hamiltonian() + KAPPA * M0("z") ** 2 / (gamma**2 * N)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symmag.algebra import M0
+from symmag.algebra.fields import H_eff, magnetic_moment, total_time_derivative
+from symmag.algebra.su2 import M0
 from symmag.conventions import t
-from symmag.fields import H_eff, magnetic_moment, total_time_derivative
 
 f, g = sp.Function("f", real=True)(t), sp.Function("g", real=True)(t)
 

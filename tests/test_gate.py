@@ -9,16 +9,16 @@ import textwrap
 import pytest
 import sympy as sp
 
-from symmag.assumptions import Assumption, cached, without
-from symmag.cli import main
-from symmag.derivation import Derivation, Derived, Equal, Erratum, Printed, Step
+from symmag.checking.assumptions import Assumption, cached, without
+from symmag.checking.derivation import Derivation, Derived, Equal, Erratum, Printed, Step
+from symmag.cli.main import main
 
 MODULE = """\
 import sympy as sp
 from symmag import Derivation, Equal, M0, Printed, Step
-from symmag.algebra import commutator
+from symmag.algebra.su2 import commutator
 from symmag.conventions import gamma, hbar
-from symmag.derivation import Erratum
+from symmag.checking.derivation import Erratum
 
 # the paper (as a user typed it) with the wrong sign of the structure constant
 PRINTED = {{"8": Printed(lhs=commutator(M0("x"), M0("y")), rhs=-sp.I * hbar * gamma * M0("z"))}}
@@ -133,9 +133,9 @@ def test_cached_helpers_see_removed_assumptions():
 
 
 def test_representation_necessity():
-    from symmag.algebra import S
+    from symmag.algebra.representation import Representation
+    from symmag.algebra.su2 import S
     from symmag.conventions import hbar
-    from symmag.representation import Representation
 
     i = sp.Symbol("i")
     step = Step(id="sx2", claim=lambda: Equal(S(i, 0) * S(i, 0), hbar**2 / 4),
@@ -150,7 +150,7 @@ def test_check_assumptions_flag_prints_verdicts(tmp_path, capsys):
     path.write_text(textwrap.dedent("""\
         import sympy as sp
         from symmag import Derivation, Equal, Step
-        from symmag.assumptions import Assumption
+        from symmag.checking.assumptions import Assumption
         x, a = sp.symbols("x a")
         A = Assumption("a-is-x", "a = x", lambda e: e.xreplace({a: x}))
         DERIVATION = Derivation("u", "u", (
@@ -175,7 +175,7 @@ def test_derived_result_is_what_is_checked():
 def test_nonfinite_numbers_never_pass():
     import numpy as np
 
-    from symmag.derivation import NumericEqual
+    from symmag.checking.derivation import NumericEqual
 
     steps = (Step(id="inf", claim=lambda: NumericEqual(np.inf, 1.0, 1e-9, "t")),
              Step(id="nan", claim=lambda: NumericEqual(np.array([np.nan, 1.0]), np.ones(2), 1e-9, "t")),
@@ -201,8 +201,8 @@ def test_errors_in_a_users_module_name_the_step_and_the_line(tmp_path, capsys):
     path.write_text(textwrap.dedent("""\
         import sympy as sp
         from symmag import Derivation, Step
-        from symmag.derivation import definition
-        from symmag.operators import to_op
+        from symmag.checking.derivation import definition
+        from symmag.algebra.operators import to_op
 
         def crash():
             return {}["x"]
@@ -234,9 +234,9 @@ def test_a_printed_form_may_be_given_inline(tmp_path, capsys):
     path.write_text(textwrap.dedent("""\
         import sympy as sp
         from symmag import Derivation, Equal, M0, Printed, Step
-        from symmag.algebra import commutator
+        from symmag.algebra.su2 import commutator
         from symmag.conventions import gamma, hbar
-        from symmag.derivation import Erratum
+        from symmag.checking.derivation import Erratum
 
         claim = lambda: Equal(commutator(M0("x"), M0("y")), sp.I * hbar * gamma * M0("z"))
         PRINTED = Printed(lhs=commutator(M0("x"), M0("y")), rhs=-sp.I * hbar * gamma * M0("z"))

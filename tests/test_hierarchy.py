@@ -7,13 +7,13 @@ import itertools
 import numpy as np
 import sympy as sp
 
-from symmag.algebra import M0
+from symmag.algebra.expectation import correlation_symbol
+from symmag.algebra.fields import M
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import random_density_matrix
+from symmag.algebra.su2 import M0
 from symmag.conventions import V, gamma, hbar
-from symmag.expectation import correlation_symbol
-from symmag.fields import M
-from symmag.hierarchy import correlation_rate, hierarchy
-from symmag.matrices import SpinSystem
-from symmag.numeric import random_density_matrix
+from symmag.theory.hierarchy import correlation_rate, hierarchy
 
 lam = sp.Symbol("lambda", real=True)
 
@@ -53,7 +53,13 @@ def test_order_four_hierarchy_is_generated():
 
 
 def test_closures_are_closed_and_consistent():
-    from symmag.closures import cumulant_closure_moment, cumulant_expansion, is_closed, mean_field, moment
+    from symmag.theory.closures import (
+        cumulant_closure_moment,
+        cumulant_expansion,
+        is_closed,
+        mean_field,
+        moment,
+    )
 
     h_op = sum(lam * M[c] * M[d] * M0(c) * M0(d) for c in range(3) for d in range(3)) / gamma**2
     for system in (mean_field(h_op, 1), cumulant_expansion(h_op, 2), cumulant_expansion(h_op, 3)):

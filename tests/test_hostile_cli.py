@@ -1,7 +1,7 @@
 """Hostile input to the CLI: every case ends, within its timeout, with one line on stderr
 and exit 2 (bad input) or 1 (a failed step), never a traceback, a hang or a silent 0.
 
-In-process through ``symmag.cli.main``: claims run in forked workers (a claim that exits or
+In-process through ``symmag.cli.main.main``: claims run in forked workers (a claim that exits or
 hangs ends only its worker), and ``os._exit`` during a user module's import is refused, so
 even those cases cannot take the test process with them.  One case runs the real command
 in a subprocess to see the same from outside.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from symmag.cli import main
+from symmag.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,7 +166,7 @@ def test_bad_usage_is_one_line_exit_2(args, capsys):
 
 
 def test_unexpected_error_is_one_line_and_debug_shows_the_traceback(monkeypatch, capsys):
-    import symmag.cli as cli
+    import symmag.cli.main as cli
 
     def boom(args):
         raise ZeroDivisionError("division by zero somewhere")
@@ -194,8 +194,8 @@ def test_good_module_still_passes(tmp_path):
 
 
 def test_cli_budget_default_is_the_library_one():
-    import symmag.cli as cli
-    import symmag.simulate as simulate
+    import symmag.cli.main as cli
+    import symmag.numeric.simulate as simulate
 
     assert cli.MAX_EVALUATIONS == simulate.MAX_EVALUATIONS
 

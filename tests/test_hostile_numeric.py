@@ -17,9 +17,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symmag.codegen import Model, generate, render_numba, render_numpy
 from symmag.errors import SymmagInputError
-from symmag.simulate import Simulation, load_model, parse_assignments, save, simulate, validate_request
+from symmag.numeric.codegen import Model, generate, render_numba, render_numpy
+from symmag.numeric.simulate import (
+    Simulation,
+    load_model,
+    parse_assignments,
+    save,
+    simulate,
+    validate_request,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"

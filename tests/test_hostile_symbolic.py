@@ -35,16 +35,16 @@ from symmag import (
     same_operator,
     to_op,
 )
-from symmag.algebra import pbw
-from symmag.cli import main
-from symmag.closures import cumulant, cumulant_expansion, mean_field
-from symmag.collective import CollectiveSystem, evolve_collective, thermal_state
+from symmag.algebra.expectation import correlation_symbol
+from symmag.algebra.fields import functional_derivative, magnetic_moment, total_time_derivative
+from symmag.algebra.su2 import pbw
+from symmag.cli.main import main
 from symmag.conventions import gamma
-from symmag.dterm import dterm
-from symmag.dynamics import averages, evolve
-from symmag.expectation import correlation_symbol
-from symmag.fields import functional_derivative, magnetic_moment, total_time_derivative
-from symmag.hierarchy import correlation_rate, hierarchy, symmetrized_operator
+from symmag.exact.collective import CollectiveSystem, evolve_collective, thermal_state
+from symmag.exact.dynamics import averages, evolve
+from symmag.theory.closures import cumulant, cumulant_expansion, mean_field
+from symmag.theory.dterm import dterm
+from symmag.theory.hierarchy import correlation_rate, hierarchy, symmetrized_operator
 
 CASE_SECONDS = 6.0  # CPU seconds of one case inside a batch (the parse budget is 2 s of CPU)
 BATCH_TIMEOUT = 300.0  # a hang guard only: a batch takes about 20 s on an idle 2-core machine
@@ -355,11 +355,11 @@ def test_numeric_entry_points_refuse(make, needle):
 _PRELUDE = """
 import math, numpy as np, sympy as sp
 from symmag import M0, S
-from symmag import algebra
-from symmag.algebra import pbw
-from symmag.collective import CollectiveSystem, evolve_collective, thermal_state
-from symmag.dterm import dterm
-from symmag.dynamics import evolve
+from symmag.algebra import su2 as algebra
+from symmag.algebra.su2 import pbw
+from symmag.exact.collective import CollectiveSystem, evolve_collective, thermal_state
+from symmag.theory.dterm import dterm
+from symmag.exact.dynamics import evolve
 state = thermal_state(CollectiveSystem(3), (0.0, 0.0, 1.0), 0.5)
 def boom(t, m):
     raise ZeroDivisionError("inside the callback")
@@ -435,7 +435,7 @@ _RUNNER = textwrap.dedent("""
     cases = json.load(sys.stdin)
     ns = {}
     exec(PRELUDE, ns)
-    from symmag.cli import main
+    from symmag.cli.main import main
     for name, kind, payload in cases:
         t0 = time.process_time()
         if kind == "cli":
@@ -499,8 +499,8 @@ def test_would_hang_answers_within_its_timeout(hang_results, name):
 
 def _pbw_by_swaps(word: tuple[int, ...]) -> dict:
     """The former reduction (swap the first out-of-order pair), exponential but plain: a
-    reference for the polynomial one now in :func:`symmag.algebra.pbw`."""
-    from symmag.algebra import levi_civita
+    reference for the polynomial one now in :func:`symmag.algebra.su2.pbw`."""
+    from symmag.algebra.su2 import levi_civita
 
     for p in range(len(word) - 1):
         if word[p] > word[p + 1]:

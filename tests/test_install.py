@@ -79,7 +79,7 @@ def test_build_ships_the_generated_modules(tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = _env(PYTHONPATH=str(lib))  # before site-packages and the editable finder
-    code = "import symmag.simulate as s; print(s.load_model('llg_rsi').__file__)"
+    code = "import symmag.numeric.simulate as s; print(s.load_model('llg_rsi').__file__)"
     probe = _run([sys.executable, "-c", code], elsewhere, env)
     assert probe.returncode == 0, probe.stderr
     assert Path(probe.stdout.strip()) == (shipped / "llg_rsi.py").resolve()

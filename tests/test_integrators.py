@@ -1,5 +1,5 @@
 """Per-system ensemble integrators (issue #15): dp54 and rk4, generated numba kernels and the
-NumPy fallback, through symmag.simulate.simulate(..., integrator=...)."""
+NumPy fallback, through symmag.numeric.simulate.simulate(..., integrator=...)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from symmag.errors import SymmagInputError
-from symmag.simulate import load_model, simulate
+from symmag.numeric.simulate import load_model, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"

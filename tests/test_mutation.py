@@ -1,4 +1,4 @@
-"""Mutation testing (symmag.mutation): sites and their exclusions, stable ids, seeded drawing,
+"""Mutation testing (symmag.checking.mutation): sites and their exclusions, stable ids, seeded drawing,
 the steps a mutant can affect, verdicts (killed, survived, timed out, crashed), the recorded
 list of equivalent mutants, bad input, and one seeded sample of the paper's derivations."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from symmag import mutation as mu
+from symmag.checking import mutation as mu
 from symmag.errors import SymmagInputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ import sympy as sp
 
 from symmag import M0, commutator
 from symmag.conventions import gamma, hbar
-from symmag.derivation import Derivation, Equal, Step
+from symmag.checking.derivation import Derivation, Equal, Step
 
 x = sp.Symbol("x")
 '''
@@ -139,7 +139,7 @@ def paper_mutants() -> list[mu.Mutant]:
 # -- sites ---------------------------------------------------------------------------------------
 def test_sites_skip_docstrings_strings_fstrings_erratum_and_printed(tmp_path):
     src = write(tmp_path, "sites.py", HEADER + '''
-from symmag.derivation import Erratum
+from symmag.checking.derivation import Erratum
 
 
 def f():
@@ -245,7 +245,7 @@ def run_at_import():
 
 Y = run_at_import()
 ''')
-    derivation = "from symmag.derivation import Derivation, Equal, Step\n"
+    derivation = "from symmag.checking.derivation import Derivation, Equal, Step\n"
     write(pkg, "a.py", derivation + '''from . import base
 from .base import shared as s
 

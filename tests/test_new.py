@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from symmag.cli import main
+from symmag.cli.main import main
 
 
 def test_new_module_passes_check(tmp_path, capsys, monkeypatch):

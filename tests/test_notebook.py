@@ -22,8 +22,8 @@ import sympy as sp
 from nbclient import NotebookClient
 
 from symmag import Derivation, Equal, Step
-from symmag.derivation import Erratum
-from symmag.notebook import html_prose, residual_sides, table, tex_prose, tex_text
+from symmag.checking.derivation import Erratum
+from symmag.checking.notebook import html_prose, residual_sides, table, tex_prose, tex_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "docs" / "notebook.ipynb"

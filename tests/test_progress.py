@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from symmag.cli import main
+from symmag.cli.main import main
 from symmag.progress import Progress
 
 

@@ -18,7 +18,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symmag.algebra import (
+from symmag.algebra.expectation import correlation_symbol, expectation
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.representation import Representation, represent
+from symmag.algebra.su2 import (
     M0,
     Op,
     S,
@@ -30,9 +33,6 @@ from symmag.algebra import (
     to_sites,
 )
 from symmag.conventions import N, V, gamma, hbar
-from symmag.expectation import correlation_symbol, expectation
-from symmag.matrices import SpinSystem
-from symmag.representation import Representation, represent
 
 # -- fixed data ------------------------------------------------------------------------------
 
@@ -148,7 +148,7 @@ def _single_word(ref: Reference, word) -> np.ndarray:
 
 def key_matrix(ref: Reference, key) -> np.ndarray:
     """Matrix of one canonical monomial, read as the module docstring of
-    symmag.algebra defines it: bound sites range over sites distinct from each
+    symmag.algebra.su2 defines it: bound sites range over sites distinct from each
     other and from the free sites.  Built as Kronecker products of one-site words."""
     if not key:
         return np.eye(ref.dim, dtype=complex)
@@ -561,7 +561,7 @@ def test_pbw_words_are_linearly_independent():
 @given(word=st.lists(AXIS, min_size=0, max_size=5).map(tuple))
 def test_pbw_reduction_is_sorted_and_exact(word):
     """pbw(word) is a combination of sorted words that equals the word in every spin."""
-    from symmag.algebra import UNIT_COLLECTIVE
+    from symmag.algebra.su2 import UNIT_COLLECTIVE
 
     out = pbw(word)
     assert all(is_sorted(w) for w, _, _ in out)

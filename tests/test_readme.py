@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from symmag.cli import main
+from symmag.cli.main import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from symmag.errors import SymmagInputError
-from symmag.report import _relation, compile_pdf, log_problems, tex_text
+from symmag.output.report import _relation, compile_pdf, log_problems, tex_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def test_summary_counts_match_check(report, check_records):
     text = pdf_text(report / "symmag-report.pdf")
     row = next(line for line in text.splitlines() if line.split()[:1] == ["all"])
     counts = [int(x) for x in row.split()[1:]]
-    from symmag.derivation import STATUSES as statuses
+    from symmag.checking.derivation import STATUSES as statuses
 
     assert counts == [sum(r["status"] == s for r in check_records) for s in statuses] + [len(check_records)]
 
@@ -184,7 +184,7 @@ def test_awkward_text_in_a_users_derivation_still_compiles(tmp_path):
     mod.write_text(
         "import numpy as np\n"
         "from symmag import Derivation, Step, Equal, M0\n"
-        "from symmag.derivation import NumericEqual\n"
+        "from symmag.checking.derivation import NumericEqual\n"
         "bad = lambda: NumericEqual(np.array([1.0]), np.array([2.0]), 1e-9, setup='n_sites = 2 # 50%')\n"
         "ok = lambda: Equal(M0(0), M0(0))\n"
         "DERIVATION = Derivation('awk_ward', 'Odd & ends: 100% of x_{i & j}', (\n"
@@ -268,7 +268,7 @@ def test_no_internal_names_in_the_pdf(report):
 
 def test_the_report_json_holds_the_records_check_gives(tmp_path, capsys):
     """symmag-report.json is `check --json --assumptions` of the same modules, without timings."""
-    from symmag.cli import main, without_timings
+    from symmag.cli.main import main, without_timings
 
     path = str(ROOT / "derivations" / "sec4_spin_spin.py")
     assert main(["report", path, "-o", str(tmp_path), "-q"]) == 0

@@ -10,10 +10,10 @@ import sympy as sp
 
 import derivations.printed as printed
 from derivations import sec2a_zeeman, sec2b_interactions
-from symmag import dterm as dterm_module
-from symmag.algebra import S, cross
+from symmag.algebra.su2 import S, cross
+from symmag.checking.derivation import Derived, Equal, Printed, check_claim, gate, run_step
 from symmag.conventions import gamma_abs
-from symmag.derivation import Derived, Equal, Printed, check_claim, gate, run_step
+from symmag.theory import dterm as dterm_module
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_invariant_condition_that_is_not_zero_fails():
 
 
 def test_29_with_the_other_sign_of_gamma_fails_its_own_check():
-    from symmag.fields import H_eff, M
+    from symmag.algebra.fields import H_eff, M
 
     claim = sec2b_interactions.eq29()
     wrong = tuple(gamma_abs * cross(M, H_eff)[a] + sec2b_interactions.D_SYMBOLS[a] for a in range(3))

@@ -10,10 +10,10 @@ import sympy as sp
 
 import derivations.printed as printed
 from derivations import sec3a_rsi
-from symmag.algebra import cross
-from symmag.cli import main
-from symmag.derivation import Derived, Equal, Printed, run_step
-from symmag.fields import H_eff, M
+from symmag.algebra.fields import H_eff, M
+from symmag.algebra.su2 import cross
+from symmag.checking.derivation import Derived, Equal, Printed, run_step
+from symmag.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_sign_flipped_42_makes_symmag_check_exit_1(tmp_path, capsys):
     mod.write_text(textwrap.dedent("""\
         import dataclasses
         from derivations import sec3a_rsi as S
-        from symmag.derivation import Derived, Equal
+        from symmag.checking.derivation import Derived, Equal
 
         st = next(s for s in S.DERIVATION.steps if s.id == "static-transverse")
 

@@ -10,8 +10,8 @@ import sympy as sp
 import derivations.printed as printed
 from derivations import sec3b_general_field as g
 from derivations import sec3c_algebra as c
-from symmag.assumptions import Assumption, without
-from symmag.derivation import Erratum, Printed, check_claim, run_step
+from symmag.checking.assumptions import Assumption, without
+from symmag.checking.derivation import Erratum, Printed, check_claim, run_step
 
 _CACHED_B = ("_dterm", "_averaged_d", "_reduced_d", "_analyse", "direct_rates", "_moment_53",
              "moment_relation_53", "_averaged_moment_53", "combined_rate")

@@ -9,9 +9,9 @@ import sympy as sp
 
 import derivations.printed as printed
 from derivations import sec4_spin_spin
-from symmag.algebra import Op
-from symmag.derivation import Derived, Equal, Printed, check_claim, run_step
-from symmag.fields import M
+from symmag.algebra.fields import M
+from symmag.algebra.su2 import Op
+from symmag.checking.derivation import Derived, Equal, Printed, check_claim, run_step
 
 D = sec4_spin_spin.DERIVATION
 
@@ -56,7 +56,7 @@ def test_self_interaction_depends_on_spin_length(results):
 def test_self_terms_change_d_for_spin_one_only():
     """The claim of issue 12: D-hat with and without the i = j terms of (63) differs for s = 1
     and agrees for s = 1/2."""
-    from symmag.representation import represent
+    from symmag.algebra.representation import represent
 
     delta = sec4_spin_spin.self_interaction_d_operator()
     assert all(represent(x, sec4_spin_spin.SPIN_HALF).is_zero() for x in delta)
@@ -143,7 +143,7 @@ def test_assumption_verdicts(results):
 def test_73_needs_spin_half_to_match_the_printed_form():
     """Without the s = 1/2 self terms the lowest-order D_x carries (lambda/gamma)(M x Q0 M)_x,
     so it no longer matches the printed (73)."""
-    from symmag.assumptions import without
+    from symmag.checking.assumptions import without
 
     with without(sec4_spin_spin.SPIN_HALF_SELF):
         r = run_step(step_of("lowest-order-dx"), D)
@@ -153,8 +153,8 @@ def test_73_needs_spin_half_to_match_the_printed_form():
 def test_d_vanishes_for_11_because_the_self_part_is_axial():
     """Only the axial self part (alpha delta + beta R0 R0, solved from the invariance of rho1)
     gives D = 0 for (11); a generic symmetric self part Q does not."""
+    from symmag.algebra.expectation import correlation_symbol
     from symmag.conventions import N, V, gamma
-    from symmag.expectation import correlation_symbol
 
     s = sec4_spin_spin.S_ONE_SITE
     pairs = sec4_spin_spin.product_state_pairs()

@@ -1,4 +1,4 @@
-"""symmag.simulate and `symmag simulate` on the generated llg_rsi module."""
+"""symmag.numeric.simulate and `symmag simulate` on the generated llg_rsi module."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symmag import simulate as simulate_module
-from symmag.cli import main
+from symmag.cli.main import main
 from symmag.errors import SymmagInputError
-from symmag.simulate import load_model, save, shipped_folder, simulate
+from symmag.numeric import simulate as simulate_module
+from symmag.numeric.simulate import load_model, save, shipped_folder, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"
@@ -85,7 +85,7 @@ def test_bad_requests_are_refused_before_integrating(llg):
 
 
 def test_step_budget_and_memory_bound(llg):
-    from symmag.simulate import validate_request
+    from symmag.numeric.simulate import validate_request
 
     params = (1.0, 0.3, 0.1, 0.0, 1.0)
     sim = simulate(llg, [0.3, 0.1, 0.9], (0, 1e3), params, max_evaluations=100)

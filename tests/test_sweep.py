@@ -1,4 +1,4 @@
-"""symmag.sweep and `symmag sweep` on a LocalCluster of two worker processes (issue #16).
+"""symmag.numeric.sweep and `symmag sweep` on a LocalCluster of two worker processes (issue #16).
 
 One cluster serves the whole module (starting one costs seconds); the sweeps are small
 llg_rsi sweeps on the NumPy module (no JIT), so every test is deterministic and quick.
@@ -20,9 +20,10 @@ pytest.importorskip("distributed")
 pytest.importorskip("zarr")
 xr = pytest.importorskip("xarray")
 
-from symmag import sweep, sweep_cli  # noqa: E402
+from symmag.cli import sweep as sweep_cli  # noqa: E402
 from symmag.errors import SymmagInputError  # noqa: E402
-from symmag.simulate import load_model, simulate  # noqa: E402
+from symmag.numeric import sweep  # noqa: E402
+from symmag.numeric.simulate import load_model, simulate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"
@@ -227,8 +228,8 @@ def test_a_store_with_other_inputs_is_refused_unless_overwrite(client, tmp_path)
 def test_a_grid_of_too_many_tasks_is_refused_at_once():
     """Review finding: millions of one-point tasks sat silently in the validation loop; now one line
     (an automatic batch grows instead)."""
-    from symmag import sweep
     from symmag.errors import SymmagInputError
+    from symmag.numeric import sweep
 
     grid = sweep.product(Hz=np.linspace(0, 1, 200), Hx=np.linspace(0, 1, 200))
     fixed = {"gamma_abs": 1.0, "alpha0": 0.1, "Hy": 0.0}

@@ -2,15 +2,15 @@
 
 Each claim step's shown result is perturbed, component by component (r -> r (1 + eps_k)),
 and the step's check must then fail with every eps_k in its residual
-(:mod:`symmag.teeth`).  The derivations run in two forked workers, as ``symmag check`` does.
+(:mod:`symmag.checking.teeth`).  The derivations run in two forked workers, as ``symmag check`` does.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 
-from symmag.runner import discover
-from symmag.teeth import Survivor, perturbation_failures
+from symmag.checking.runner import discover
+from symmag.checking.teeth import Survivor, perturbation_failures
 
 
 def _survivors(index: int) -> list[Survivor]:
@@ -28,7 +28,7 @@ def test_every_shown_result_is_checked():
 def test_a_check_that_ignores_its_result_is_caught():
     import sympy as sp
 
-    from symmag.derivation import Derivation, Derived, Equal, Step
+    from symmag.checking.derivation import Derivation, Derived, Equal, Step
 
     x = sp.Symbol("x")
     ignores = Step(id="ignores", claim=lambda: Derived(Equal(x, 2), by=lambda r: Equal(2, 2)))

@@ -1,7 +1,7 @@
 """Stochastic LLG (issue #15 part 2): Brown's thermal field, the counter-based random numbers,
 stochastic Heun -- reproducibility and physics that can fail.
 
-Reduced units throughout (symmag.thermal): |gamma| = 1, fields in a unit H_u, theta = k_B T/(mu0
+Reduced units throughout (symmag.numeric.thermal): |gamma| = 1, fields in a unit H_u, theta = k_B T/(mu0
 M_s V H_u), so that xi = mu0 M_s V H/(k_B T) = H/theta and the free-diffusion (Neel) time is
 tau_N = (1 + alpha^2)/(2 alpha |gamma| theta).  Seeds fixed; ensembles sized for CI.
 """
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symmag import thermal
 from symmag.errors import SymmagInputError
-from symmag.simulate import load_model, simulate
+from symmag.numeric import thermal
+from symmag.numeric.simulate import load_model, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "generated" / "rhs"
@@ -41,7 +41,7 @@ def easy_axis(tmp_path_factory):
     import sympy as sp
 
     from derivations.models import FIELD, gilbert_model
-    from symmag.codegen import render_numba
+    from symmag.numeric.codegen import render_numba
 
     k = sp.Symbol("Kan", real=True)
     model = gilbert_model("easy_axis", (FIELD[0], FIELD[1], FIELD[2] + k * sp.Symbol("Mz", real=True)),
@@ -357,7 +357,7 @@ def cli(tmp_path, *extra, model="llg_rsi", y0="0,0,1", hz="1", step="0.01", inte
 
 
 def run_cli(argv, capsys) -> tuple[int, str]:
-    from symmag.cli import main
+    from symmag.cli.main import main
 
     try:
         code = main(argv)

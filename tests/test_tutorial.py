@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from symmag.cli import main
+from symmag.cli.main import main
 
 TUTORIAL = Path(__file__).resolve().parents[1] / "docs" / "tutorial.md"
 STATUSES = {"hamiltonian": "definition", "total-spin-z": "verified", "total-spin-x": "verified",
