@@ -29,11 +29,14 @@ cluster by ``scheduler=ADDRESS`` -- and writes the results into a Zarr store tha
   :func:`symmag.numeric.simulate.load_model`, which checks the body hash of its header too).  Run sweeps
   only on clusters you control, of models you trust.
 
-Stochastic runs (``integrator="heun"``): each block's random numbers come from (``seed``, block
-index), so they depend on the block layout -- fixed (``HEUN_BATCH`` points, or ``batch=``), never
-timed, recorded in the store and kept on resume; a point rerun alone draws the numbers it had in
-its block (``simulate(system_offset=)``).  The trust model's hash check guards against corruption
-in transit, not against a hostile client or scheduler (the plan itself is unpickled).
+Stochastic runs (``integrator="heun"``): the random numbers of system j of the point with flat
+(C-order) grid index k are those of system k E + j of one ensemble run with ``seed``
+(``simulate(seed=, system_offset=k E)``, E the ensemble size), so a point's noise does not depend
+on the block layout, the batch, the workers or a rerun of a failed point alone; a block is
+integrated in one call per run of consecutive flat indices.
+
+The trust model's hash check guards against corruption in transit, not against a hostile client
+or scheduler (the plan itself is unpickled).
 
 May use: :mod:`symmag.numeric.simulate` (its public API), :mod:`symmag.atomic`, :mod:`symmag.errors`,
 :mod:`symmag.progress`, NumPy; ``dask.distributed``, ``zarr`` and ``xarray`` (the ``sweep``
@@ -73,9 +76,6 @@ TARGET_TASK_SECONDS = 0.25
 MIN_TASK_SECONDS = 0.1
 #: most tasks (blocks) one sweep may have: each is validated before any work and scheduled apart
 MAX_TASKS = 20_000
-#: points per block of a heun sweep (fixed: its random numbers are keyed by block, so the layout
-#: must not depend on timing; ``batch=`` overrides it, and a resumed store keeps its own)
-HEUN_BATCH = 64
 #: tasks per worker, so that the last round leaves few workers idle (the tail of a sweep) and
 #: a killed sweep loses little work in flight
 TASKS_PER_WORKER = 16
@@ -91,7 +91,8 @@ THREAD_PINS = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_T
                "MKL_NUM_THREADS": "1"}
 #: the sweepable name that is not a model parameter: heun's temperature
 TEMPERATURE = "temperature"
-_FORMAT = "symmag-sweep/1"
+#: format 2: heun's random numbers are keyed by point (format 1 keyed them by block)
+_FORMAT = "symmag-sweep/2"
 
 
 # -- parameter points --------------------------------------------------------------------------
@@ -217,6 +218,11 @@ class Plan:
     def blocks(self) -> int:
         return math.prod(-(-s // c) for s, c in zip(self.grid.shape, self.chunk))
 
+    def flat(self, block: int) -> np.ndarray:
+        """The flat (C-order) grid indices of a block's points, in the order of ``Grid.at``."""
+        ranges = np.meshgrid(*(np.arange(s.start, s.stop) for s in self.region(block)), indexing="ij")
+        return np.ravel_multi_index([r.ravel() for r in ranges], self.grid.shape)
+
     def region(self, block: int) -> tuple[slice, ...]:
         counts = [-(-s // c) for s, c in zip(self.grid.shape, self.chunk)]
         index = np.unravel_index(block, counts)
@@ -325,12 +331,7 @@ def plan(model: str | Path, grid: Grid, t_eval, *, y0, fixed: Mapping[str, float
     draft = Plan(path, source, hashlib.sha256(source).hexdigest(), state, names, grid, fixed, y, t0, times,
                  integrator, options, reduction, seed, _chunk(grid.shape, batch or 1), {})
     automatic = batch is None
-    if batch is None and integrator == "heun":
-        # the random numbers are keyed by block: a layout that followed the machine's timing would
-        # give two identical requests different noise, so heun blocks have a fixed size
-        batch = HEUN_BATCH
-        draft = replace(draft, chunk=_chunk(grid.shape, batch))
-    elif batch is None:
+    if batch is None:
         batch = _calibrate(module, draft, workers or os.cpu_count() or 1)
         draft = replace(draft, chunk=_chunk(grid.shape, batch))
     if draft.blocks > MAX_TASKS and automatic:  # a chosen batch is the user's; an automatic one grows
@@ -344,7 +345,8 @@ def plan(model: str | Path, grid: Grid, t_eval, *, y0, fixed: Mapping[str, float
                                "or fewer points")
     for block in range(draft.blocks):  # what simulate would refuse, refused now (exit 2, no work done)
         points = grid.at(draft.region(block))
-        y_b, params, extra = _request(draft, points, block)
+        y_b, params, extra = _request(draft, points, int(draft.flat(block)[0]))
+        extra.pop("system_offset", None)  # where the block's numbers start: nothing to validate
         try:
             sim.validate_request(module, y_b, (t0, float(times[-1])), params, t_eval=times,
                                  **_simulate_kw(draft), **extra)
@@ -378,9 +380,10 @@ def _simulate_kw(p: Plan) -> dict:
     return {k: v for k, v in p.options.items() if k != "seed"}
 
 
-def _request(p: Plan, points: Mapping[str, np.ndarray], block: int) -> tuple[np.ndarray, dict, dict]:
-    """The ensemble call of a block: y0 (n, b E), the parameters (per-system arrays for the swept
-    ones) and heun's temperature and seed."""
+def _request(p: Plan, points: Mapping[str, np.ndarray], first: int) -> tuple[np.ndarray, dict, dict]:
+    """The ensemble call of consecutive points from flat grid index ``first``: y0 (n, b E), the
+    parameters (per-system arrays for the swept ones), and heun's temperature, seed and the index
+    of the first system in the sweep's one stream."""
     e = p.y0.shape[1]
     b = next(iter(points.values())).size
     y = np.tile(p.y0, (1, b))
@@ -389,9 +392,7 @@ def _request(p: Plan, points: Mapping[str, np.ndarray], block: int) -> tuple[np.
     extra = {}
     if p.integrator == "heun":
         temperature = per_system.get(TEMPERATURE, p.fixed.get(TEMPERATURE, 0.0))
-        # blocks draw independent streams: the seed of block k is derived from (seed, k)
-        key = np.random.SeedSequence([int(p.options["seed"]), block]).generate_state(2, np.uint32)
-        extra = {"temperature": temperature, "seed": int(key[0]) << 32 | int(key[1])}
+        extra = {"temperature": temperature, "seed": int(p.options["seed"]), "system_offset": first * e}
     return y, params, extra
 
 
@@ -481,26 +482,39 @@ def _reduce(p: Plan, y: np.ndarray, y0: np.ndarray) -> np.ndarray:
     return (np.sign(y[z, :, :, -1]) != np.sign(y0[z])[None, :]).mean(axis=1)
 
 
-def _solve(p: Plan, module, points: Mapping[str, np.ndarray], block: int, keep: np.ndarray):
-    """Integrate the points ``keep`` of a block; (reduced data, status, messages) for them."""
+def _integrate(p: Plan, module, sub: Mapping[str, np.ndarray], first: int) -> tuple[np.ndarray, bool, str]:
+    """One ensemble call for consecutive points from flat index ``first``: (y (n, b, E, T), success,
+    message); a raising model or solver is this call's failure, not the sweep's."""
     from .simulate import simulate
 
-    sub = {n: v[keep] for n, v in points.items()}
-    b, e = keep.size, p.y0.shape[1]
-    y, params, extra = _request(p, sub, block)
-    if extra and keep.size and keep[0] > 0:
-        # a part of the block run alone (a failed point, for its own message) draws the numbers it
-        # had in the block: its systems keep their indices in the block's stream
-        extra["system_offset"] = int(keep[0]) * e
-    span = (p.t0, float(p.t_eval[-1]))
-    status = np.full(b, DONE, np.int8)
-    messages = [""] * b
+    b, e = next(iter(sub.values())).size, p.y0.shape[1]
+    y, params, extra = _request(p, sub, first)
     shape = (len(p.state), b, e, p.t_eval.size)
     try:
-        sim = simulate(module, y, span, params, t_eval=p.t_eval, **_simulate_kw(p), **extra)
-        out, ok, message = sim.y.reshape(shape), sim.success, sim.message
+        sim = simulate(module, y, (p.t0, float(p.t_eval[-1])), params, t_eval=p.t_eval,
+                       **_simulate_kw(p), **extra)
+        return sim.y.reshape(shape), sim.success, sim.message
     except Exception as exc:  # the model's code or the solver: this block's failure, not the sweep's
-        out, ok, message = np.full(shape, np.nan), False, f"{type(exc).__name__}: {exc}"
+        return np.full(shape, np.nan), False, f"{type(exc).__name__}: {exc}"
+
+
+def _solve(p: Plan, module, points: Mapping[str, np.ndarray], block: int, keep: np.ndarray):
+    """Integrate the points ``keep`` of a block; (reduced data, status, messages) for them."""
+    b = keep.size
+    flat = p.flat(block)[keep]
+    # heun's systems are keyed by flat point index: one call per run of consecutive points (the
+    # other integrators draw nothing, one call for the whole block)
+    cuts = np.flatnonzero(np.diff(flat) != 1) + 1 if p.integrator == "heun" else np.array([], int)
+    status = np.full(b, DONE, np.int8)
+    messages = [""] * b
+    outs, ok, message = [], True, ""
+    for part in np.split(np.arange(b), cuts):
+        out, part_ok, part_message = _integrate(p, module, {n: v[keep[part]] for n, v in points.items()},
+                                                int(flat[part[0]]))
+        outs.append(out)
+        if not part_ok and ok:
+            ok, message = False, part_message
+    out = np.concatenate(outs, axis=1)
     finite = np.isfinite(out).reshape(len(p.state), b, -1).all(axis=(0, 2))
     if ok and finite.all():
         return _reduce(p, out, p.y0), status, messages
