@@ -351,26 +351,32 @@ def _closure_module(model: CollectiveModel, closure: str):
 
 def closure_folder(model: CollectiveModel, closure: str) -> Path:
     """A per-user cache folder holding ``closure`` of ``model`` as a generated NumPy module, written
-    on first use: the folder is named after a hash of the Hamiltonian, the closure, symmag's sources
-    and derivations/models.py, so any change to them generates it anew (content-addressed: a
-    folder, once complete, is never rewritten)."""
+    on first use: the folder is named after a hash of the Hamiltonian, the closure, symmag's sources,
+    derivations/models.py and the SymPy version (its printers write the code), so any change to them
+    generates it anew.  A module there that does not pass its own body hash (damaged, or edited)
+    is generated again; the write is one atomic generation of the folder, so two processes asking at
+    once both end with a complete module (the same bytes)."""
     import hashlib
 
     import sympy as sp
 
     from ..checking import cache
-    from ..numeric.codegen import generate
+    from ..numeric.codegen import generate, verify_body
 
     models = _paper()
     h = model.operator()
     terms = sorted((str(k), sp.srepr(c)) for k, c in h.terms.items())  # canonical, in a fixed order
-    key = hashlib.sha256("\0".join([repr(terms), closure,
-                                    cache.symmag_digest(),
+    key = hashlib.sha256("\0".join([repr(terms), closure, cache.symmag_digest(), sp.__version__,
                                     hashlib.sha256(Path(models.__file__).read_bytes()).hexdigest()])
                          .encode()).hexdigest()[:20]
     folder = cache.cache_dir() / "closures" / key
     name = f"{model.prefix}_{CLOSURE_SUFFIX[closure]}"
-    if not (folder / f"{name}.py").is_file():
+    module = folder / f"{name}.py"
+    try:
+        sound = module.is_file() and verify_body(module.read_bytes()) is None
+    except OSError:
+        sound = False
+    if not sound:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
