@@ -183,7 +183,7 @@ _TEXT_MATH.update({
     "DhatI": r"\hat D_I", "lambdabar": r"\bar\lambda", "Ssum": r"\Sigma", "Mhat": r"\hat M",
     "I_0": r"\hat I_0", "H0": r"\hat H_0", "H_int": r"\hat H_{\mathrm{int}}",
     "M_int": r"\hat M_{\mathrm{int}}", "rho_int": r"\hat\rho_{\mathrm{int}}", "Hdr": r"\vec H_r^d",
-    "dM_int": r"d\hat M_{\mathrm{int}}",
+    "dM_int": r"d\hat M_{\mathrm{int}}", "Texp_plus": r"\mathrm{T}\!\exp_{+}", "dtau": r"d\tau",
 })
 _SCRIPT = r"(?:[_^](?:\{[^{}]*\}|[A-Za-z0-9+\-]+))"
 _TOKEN = re.compile(
@@ -193,7 +193,8 @@ _TOKEN = re.compile(
     r"|(?<![A-Za-z0-9_\\])([A-Za-z]+[0-9]*)(" + _SCRIPT + r"+)(?![A-Za-z0-9_])"  # S_j^b, sum_{i != j}
 )
 _UNSAFE_IN_MATH = set("&%#$~\\")
-_WORDS = {"sum": r"\sum", "prod": r"\prod", "delta": r"\delta", "epsilon": r"\epsilon", "Omega": r"\Omega"}
+_WORDS = {"sum": r"\sum", "prod": r"\prod", "int": r"\int", "delta": r"\delta", "epsilon": r"\epsilon",
+          "Omega": r"\Omega"}
 
 
 def _scripts(text: str) -> str:
@@ -254,6 +255,8 @@ _PRE = re.compile(
     r"|(?<!\|)\|(?P<norm>[A-Za-z]+[0-9]*)\|(?P<normsup>" + _SUP + r")?"  # |M|^2
     r"|(?<=[)|\]])(?P<sup>" + _SUP + r")"  # (1 + x)^-1, U^dagger
     r"|(?<= )(?P<rel>->|!=|<=|>=|\.)(?= )"
+    # a Python name with its module path (symmag.algebra.expectation.paper_G3): code, not mathematics
+    r"|(?<![\w.])(?P<code>(?:symmag|derivations|sympy|numpy|scipy|qutip)(?:\.[A-Za-z_]\w*)+)"
 )
 _REL = {"->": r"\to", "!=": r"\neq", "<=": r"\le", ">=": r"\ge", ".": r"\cdot"}
 
@@ -300,6 +303,8 @@ def tex_text(s: str | None) -> str:
             out.append(f"$|{name}|" + (_sup_tex(m["normsup"]) if m["normsup"] else "") + "$")
         elif m["sup"] is not None:
             out.append("$" + _sup_tex(m["sup"]) + "$")
+        elif m["code"] is not None:
+            out.append(r"\texttt{" + _escape(m["code"]).replace(".", r".\allowbreak{}") + "}")  # may break
         else:
             out.append("$" + _REL[m["rel"]] + "$")
         pos = m.end()
