@@ -329,7 +329,7 @@ MODELS = {"llg_rsi": llg_rsi, "llg_rsi_extra": llg_rsi_extra, "spin_spin_lowest"
           "spin_spin_mean_field": spin_spin_mean_field, "spin_spin_cumulant2": spin_spin_cumulant2}
 #: the closures shipped as generated modules (and drift-checked in CI); the cumulant-3 and -4
 #: systems (19 and 34 equations, 10-60 s each to build and render) are generated on first use by
-#: ``symmag compare`` into the per-user cache (symmag.exact.compare.closure_module)
+#: ``symmag compare`` into the per-user cache (symmag.exact.compare.closure_folder)
 SHIPPED_CLOSURES = ("lowest", "mean field", "cumulant 2")
 MODELS.update({f"{prefix}_{CLOSURE_SUFFIX[closure]}": _closure_factory(prefix, closure)
                for prefix in COLLECTIVE_HAMILTONIANS for closure in SHIPPED_CLOSURES})

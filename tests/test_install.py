@@ -71,6 +71,12 @@ def test_build_ships_the_generated_modules(tmp_path):
     build = _run([sys.executable, "-c", "import setuptools; setuptools.setup()", "-q", "build_py",
                   "-d", str(lib)], source)
     assert build.returncode == 0, build.stderr
+    # every room of the package is in the build, with all its modules (pyproject lists them by name)
+    packages = [q.parent.relative_to(ROOT) for q in (ROOT / "symmag").rglob("__init__.py")]
+    assert len(packages) > 5
+    for package in packages:
+        assert sorted(q.name for q in (lib / package).glob("*.py")) == \
+            sorted(q.name for q in (ROOT / package).glob("*.py")), f"{package} is not built whole"
     shipped = lib / "symmag" / "generated_rhs"
     expected = sorted(p.name for p in GENERATED.glob("*.py"))
     assert expected and sorted(p.name for p in shipped.glob("*.py")) == expected

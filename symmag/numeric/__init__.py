@@ -5,6 +5,6 @@
 ``simulate`` (loading generated modules and integrating them) and ``sweep`` (parameter sweeps
 on Dask).
 
-May import: the algebra room (codegen only) and the shared modules; the generated modules
-themselves import NumPy (and numba) only.
+May import: the algebra room (codegen) and the shared modules; the generated modules themselves
+import NumPy, and the numba ones numba and :mod:`symmag.numeric.thermal` (their NumPy fallback).
 """

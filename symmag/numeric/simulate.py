@@ -226,7 +226,9 @@ def load_model(name_or_path: str | Path, folder: str | Path | None = None, *,
     try:
         exec(compile(source, str(path), "exec"), module.__dict__)
     except (Exception, SystemExit) as exc:  # trusted code, but its failure is the user's input
-        raise SymmagInputError(f"{path} cannot be loaded: {_one_line(exc)}") from exc
+        hint = ("; written by another version of symmag? regenerate it with `symmag codegen`"
+                if isinstance(exc, ImportError) else "")
+        raise SymmagInputError(f"{path} cannot be loaded: {_one_line(exc)}{hint}") from exc
     for attr in ("STATE", "PARAMETERS", "rhs", "jacobian"):
         if not hasattr(module, attr):
             raise SymmagInputError(f"{path} is not a symmag right-hand-side module (no {attr})")

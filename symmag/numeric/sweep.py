@@ -797,7 +797,7 @@ def run(p: Plan, store: str | Path, *, scheduler: str | None = None, workers: in
         why = _difference(json.loads(old["symmag_sweep"]), p.record)
         if why is None:
             fresh = False
-            # the block layout of the store is the one kept (it decides heun's streams)
+            # the block layout of the store is the one kept (its chunks are the blocks)
             p = replace(p, chunk=tuple(old.get("chunk", p.chunk)))
         elif not overwrite:
             raise SymmagInputError(f"{store} holds a sweep with different inputs ({why}); choose another "
