@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from scipy.integrate import solve_ivp
 
 from symmag.algebra.fields import H_eff, magnetic_moment
 from symmag.algebra.matrices import SpinSystem
@@ -132,6 +131,8 @@ def eq11_powers():
 
 def _precess_r0(r_init: np.ndarray) -> callable:
     """R0(t) from (15), dR0/dt = gamma R0 x H_eff, dense output."""
+    from scipy.integrate import solve_ivp  # here: importing SciPy costs every check ~0.4 s
+
     sol = solve_ivp(lambda tt, r: GAMMA_NUM * np.cross(r, field_numeric(tt)), (T0 - 0.1, T1 + 0.1),
                     r_init, method="DOP853", rtol=1e-13, atol=1e-14, dense_output=True)
     return sol.sol

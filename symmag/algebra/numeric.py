@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy as sp
-from scipy.integrate import solve_ivp
 
 from .matrices import SpinSystem
 from .su2 import Op
@@ -28,6 +27,8 @@ def propagator(hamiltonian: Callable[[float], Matrix], t0: float, t1: float, hba
     def rhs(tt, y):
         u = y.reshape(dim, dim)
         return (-1j / hbar * hamiltonian(tt) @ u).ravel()
+
+    from scipy.integrate import solve_ivp  # here: importing SciPy costs every check ~0.4 s
 
     sol = solve_ivp(rhs, (t0, t1), np.eye(dim, dtype=complex).ravel(), method="DOP853",
                     rtol=rtol, atol=atol)
