@@ -127,6 +127,7 @@ _RESERVED = frozenset({
     "NORMS", "AUTONOMOUS", "dp54", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
     "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
     "steps", "gaps", "subs", "THERMAL_FIELD", "damping", "kernel_rhs", "heun", "theta", "seed", "offset",
+    "step_offset",
     "symmag", *dir(builtins)})
 
 
