@@ -169,6 +169,46 @@ def test_bit_identical_across_chunks_threads_and_backends(fast, plain):
     assert not np.array_equal(other.y[:, :, -1], ref.y[:, :, -1])
 
 
+def test_a_continued_run_draws_new_numbers(fast, plain):
+    """A run to t = 1 continued from its end with step_offset = its record's next_step_offset is the
+    run to t = 2, bit for bit, in both backends; with the default step_offset 0 the continuation would
+    repeat the first run's noise (the defect this offset fixes)."""
+    k = 5
+    y0 = isotropic(k, 3)
+    p = llg(np.linspace(0.5, 1.5, k))
+    kw = dict(integrator="heun", step=0.05, temperature=0.3, seed=7)
+    whole = simulate(fast, y0, (0, 2), p, t_eval=np.array([1.0, 2.0]), **kw)
+    assert whole.record["noise"]["step_offset"] == 0 and whole.record["noise"]["next_step_offset"] == 40
+    for m in (fast, plain):
+        first = simulate(m, y0, (0, 1), p, t_eval=np.array([1.0]), **kw)
+        offset = first.record["noise"]["next_step_offset"]
+        assert offset == 20 and np.array_equal(first.y[:, :, -1], whole.y[:, :, 0])
+        second = simulate(m, first.y[:, :, -1], (1, 2), p, t_eval=np.array([2.0]), step_offset=offset, **kw)
+        assert (second.record["noise"]["step_offset"], second.record["noise"]["next_step_offset"]) == (20, 40)
+        assert np.array_equal(second.y[:, :, -1], whole.y[:, :, -1])
+        again = simulate(m, first.y[:, :, -1], (1, 2), p, t_eval=np.array([2.0]), **kw)
+        assert not np.array_equal(again.y[:, :, -1], whole.y[:, :, -1])
+    for bad in (-1, 1.5, 2**63):
+        with pytest.raises(SymmagInputError, match="step_offset must be"):
+            simulate(fast, y0, (0, 1), p, step_offset=bad, **kw)
+    with pytest.raises(SymmagInputError, match="step_offset numbers heun"):
+        simulate(fast, y0, (0, 1), p, integrator="rk4", step=0.05, step_offset=3)
+
+
+def test_no_gyromagnetic_ratio_at_zero_temperature_is_no_motion(fast, plain):
+    """|gamma| = 0 at T = 0: no noise (its scale is 0, not 0/0) and no motion, the same in both
+    backends; at T > 0 one clear error in both."""
+    y0 = isotropic(3, 4)
+    p = {**llg(np.ones(3)), "gamma_abs": 0.0}
+    runs = [simulate(m, y0, (0, 1), p, t_eval=np.array([0.5, 1.0]), integrator="heun", step=0.1,
+                     temperature=0.0) for m in (fast, plain)]
+    assert all(r.success for r in runs), [r.message for r in runs]
+    assert np.array_equal(runs[0].y, runs[1].y) and np.array_equal(runs[0].y[:, :, -1], y0)
+    for m in (fast, plain):
+        with pytest.raises(SymmagInputError, match="positive Gilbert damping"):
+            simulate(m, y0, (0, 1), p, integrator="heun", step=0.1, temperature=0.5)
+
+
 # -- physics ------------------------------------------------------------------------------------
 def langevin(xi: np.ndarray) -> np.ndarray:
     return 1 / np.tanh(xi) - 1 / xi

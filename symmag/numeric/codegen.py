@@ -127,6 +127,7 @@ _RESERVED = frozenset({
     "NORMS", "AUTONOMOUS", "dp54", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
     "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
     "steps", "gaps", "subs", "THERMAL_FIELD", "damping", "kernel_rhs", "heun", "theta", "seed", "offset",
+    "step_offset",
     "symmag", *dir(builtins)})
 
 
@@ -525,6 +526,12 @@ def _linear(terms: Sequence[tuple[int, object]], name: str) -> str:
     return text
 
 
+#: systems dp54 advances side by side, the length of its kernels' scratch rows: 16 doubles, two
+#: AVX-512 or four AVX2 registers -- 2.2x the 8 lanes before (whose loops did not vectorize), 1.2x
+#: 32 lanes (BENCHMARKS.md, session 6)
+DP54_LANES = 16
+
+
 def _dp54_context(n: int) -> dict:
     """The Dormand-Prince step as expression strings over the kernels' locals
     ``_y{i}``, ``_k{stage}_{i}`` and ``_v{stage}`` (symmag.numeric.integrators holds the coefficients)."""
@@ -546,6 +553,7 @@ def _dp54_context(n: int) -> dict:
         dp_out=[" + ".join(f"_v{q}*_k{q}_{i}" for q, _ in dense) for i in range(n)],
         dp_control=f"{ig.SAFETY!r}, {ig.MIN_FACTOR!r}, {ig.MAX_FACTOR!r}",
         dp_exponent=repr(ig.ERROR_EXPONENT), min_step=repr(ig.MIN_STEP),
+        lanes=DP54_LANES,
     )
 
 

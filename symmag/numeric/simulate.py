@@ -304,7 +304,8 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
                      method: str | None = None, rtol: float = 1e-9, atol: float = 1e-12,
                      max_bytes: int = MAX_BYTES, integrator: str = "solve_ivp",
                      step: float | None = None, max_steps: int = MAX_STEPS, temperature=None,
-                     seed: int | None = None, ms: float | None = None, volume: float | None = None) -> None:
+                     seed: int | None = None, ms: float | None = None, volume: float | None = None,
+                     step_offset: int = 0) -> None:
     """Refuse, with one clear SymmagInputError, a request :func:`simulate` cannot answer
     right -- before anything is allocated: y0 of the wrong shape or not finite, a time span
     not finite or not increasing, t_eval outside it, ``points``/``ensemble`` not a whole
@@ -317,8 +318,9 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     positive, strictly increasing t_eval, at most ``max_steps`` steps per system.  ``heun`` (the
     stochastic LLG, fixed ``step``): a model with a Gilbert damping (THERMAL_FIELD), ``temperature``
     finite and >= 0 (a number or one per system; kelvin with ``ms`` and ``volume``, else reduced --
-    symmag.numeric.thermal.field_scale), ``seed`` a whole number in [0, 2^64), and alpha_G/|gamma_G| > 0 for
-    every system at a positive temperature; temperature and seed belong to heun alone."""
+    symmag.numeric.thermal.field_scale), ``seed`` a whole number in [0, 2^64), ``step_offset`` one
+    in [0, 2^63), and alpha_G/|gamma_G| > 0 for every system at a positive temperature;
+    temperature, seed and a step_offset belong to heun alone."""
     n = len(module.STATE)
     y0 = _real_array("y0", y0)
     if y0.ndim not in (1, 2) or y0.shape[0] != n or (y0.ndim == 2 and y0.shape[1] == 0):
@@ -339,6 +341,11 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     if integrator != "heun" and (temperature is not None or seed is not None):
         raise SymmagInputError(f"temperature and seed are for integrator 'heun' (the stochastic LLG), not "
                                f"{integrator}")
+    if isinstance(step_offset, bool) or not isinstance(step_offset, numbers.Integral) \
+            or not 0 <= step_offset < 2**63:
+        raise SymmagInputError(f"step_offset must be a whole number in [0, 2^63), got {step_offset!r}")
+    if step_offset and integrator != "heun":
+        raise SymmagInputError(f"step_offset numbers heun's random steps; integrator {integrator} has none")
     if integrator == "heun":
         from .thermal import check_seed, field_scale
 
@@ -521,9 +528,23 @@ def run_record(module: ModuleType, arguments: Mapping) -> dict:
         "options": options,
         "noise": None if integrator != "heun" else {
             **{k: _recorded_value(arguments.get(k)) for k in ("temperature", "ms", "volume")},
-            "seed": 0 if arguments.get("seed") is None else int(arguments["seed"])},
+            "seed": 0 if arguments.get("seed") is None else int(arguments["seed"]),
+            "system_offset": int(arguments.get("system_offset", 0)),
+            **_step_offsets(arguments)},
         "versions": _versions(module),
     }
+
+
+def _step_offsets(arguments: Mapping) -> dict:
+    """heun's first step number, and the one a continuation of the run starts from: each step of a
+    system draws the numbers of its counter (step, system) under the seed."""
+    from .integrators import step_count
+
+    first = int(arguments.get("step_offset", 0))
+    t0, t1 = (float(x) for x in arguments["t_span"])
+    t_eval = arguments.get("t_eval")
+    times = np.linspace(t0, t1, POINTS) if t_eval is None else np.asarray(t_eval, dtype=float)
+    return {"step_offset": first, "next_step_offset": first + step_count(t0, times, float(arguments["step"]))}
 
 
 def _recorded(f):
@@ -554,7 +575,8 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
              max_seconds: float | None = None, max_bytes: int = MAX_BYTES,
              integrator: str = "solve_ivp", step: float | None = None, max_steps: int = MAX_STEPS,
              project: bool = False, parallel: bool = False, temperature=None, seed: int | None = None,
-             ms: float | None = None, volume: float | None = None, system_offset: int = 0) -> Simulation:
+             ms: float | None = None, volume: float | None = None, system_offset: int = 0,
+             step_offset: int = 0) -> Simulation:
     """Integrate dy/dt = module.rhs(t, y, *params) from y0 over t_span.
 
     ``integrator``: "solve_ivp" (default; ``method``, default DOP853, on the flattened
@@ -571,7 +593,11 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
     reduced units, theta = k_B T/(mu0 M_s V) in the unit of the fields (symmag.numeric.thermal).  Random
     numbers keyed by (``seed``, default 0; system index; step): the same numbers whatever the
     backend, slicing or threads; ``system_offset`` is the index of the first system (so that a
-    part of a larger ensemble, run alone, draws that part's numbers).
+    part of a larger ensemble, run alone, draws that part's numbers), ``step_offset`` the number of the
+    first step: a run continued from the end of another, y0 = its y(t_end), passes that run's
+    ``record["noise"]["next_step_offset"]`` (its step_offset plus the steps it took) and so draws new
+    numbers -- with the default 0 every call starts at step 0 and, with the same seed, repeats the
+    noise of the run it continues.
 
     The request is checked first (:func:`validate_request`); bad input is one
     SymmagInputError.  When ``max_evaluations`` right-hand-side evaluations (or
@@ -579,7 +605,7 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
     ``success=False`` and a message starting "step budget exhausted"."""
     validate_request(module, y0, t_span, params, t_eval=t_eval, method=method, rtol=rtol, atol=atol,
                      max_bytes=max_bytes, integrator=integrator, step=step, max_steps=max_steps,
-                     temperature=temperature, seed=seed, ms=ms, volume=volume)
+                     temperature=temperature, seed=seed, ms=ms, volume=volume, step_offset=step_offset)
     method = "DOP853" if method is None else method
     max_evaluations = _positive_int("max_evaluations", max_evaluations)
     if max_seconds is not None:
@@ -643,7 +669,7 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
                     or system_offset < 0:
                 raise SymmagInputError(f"system_offset must be a non-negative integer, got {system_offset!r}")
             thermal = (field_scale(0.0 if temperature is None else temperature, ms, volume),
-                       0 if seed is None else int(seed), int(system_offset))
+                       0 if seed is None else int(seed), int(system_offset), int(step_offset))
         return _per_system(module, integrator, y0, t0, t_eval, values, rtol=float(rtol), atol=float(atol),
                            step=step, max_steps=max_steps, project=bool(project), parallel=bool(parallel),
                            progress=progress, max_seconds=max_seconds, thermal=thermal)
@@ -712,7 +738,7 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
                 thermal: tuple | None = None) -> Simulation:
     """dp54, rk4 or heun for every system on its own; the systems are independent (heun's random
     numbers keyed by each system's global index), so running them in slices (for progress or a
-    time bound) gives the same numbers.  ``thermal``: heun's (theta, seed)."""
+    time bound) gives the same numbers.  ``thermal``: heun's (theta, seed, system offset, step offset)."""
     from . import integrators
     from . import thermal as thermal_
 
@@ -732,7 +758,7 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
                 if integrator == "heun":
                     theta = thermal[0][lo:hi] if np.ndim(thermal[0]) else thermal[0]
                     options = dict(step=step, theta=theta, seed=thermal[1], offset=int(lo) + thermal[2],
-                                   project=project)
+                                   step_offset=thermal[3], project=project)
                     part = (module.heun(t0, t_eval, y2[:, lo:hi], *sub, parallel=parallel, **options)
                             if kernels else thermal_.heun(module, t0, t_eval, y2[:, lo:hi], sub, **options))
                 elif kernels:

@@ -26,9 +26,12 @@ k1 = f(y; H + dH), y~ = y + h k1, k2 = f(y~; H + dH), y' = y + (h/2)(k1 + k2); w
 scaled back to |y(t0)| after every step (the norm-preserving variant).
 
 Random numbers: Philox4x32-10 (Salmon et al. 2011) keyed by the 64-bit seed, counter (step, system
-index), and the inverse normal CDF of Acklam (relative error 1.2e-9) from the first three 32-bit
-words; its tails need a logarithm, computed here from six square roots and a series (only +, -, *,
-/ and sqrt, which IEEE rounds correctly).  The same functions run vectorized in NumPy and compiled
+index) -- the step counted from ``step_offset`` (default 0), the system from ``offset``, so that a run
+continued from another's end with the same seed draws new numbers when it passes that run's
+step_offset plus its steps (symmag.numeric.simulate records it as ``next_step_offset``) -- and the
+inverse normal CDF of Acklam (relative error 1.2e-9) from the first three 32-bit words; its tails
+need a logarithm, computed here from six square roots and a series (only +, -, *, / and sqrt, which
+IEEE rounds correctly).  The same functions run vectorized in NumPy and compiled
 by numba (the generated ``MODEL_numba.heun`` imports them), so a trajectory is bit-identical across
 chunk sizes, thread counts and the two backends (tests/test_thermal.py).
 
@@ -267,14 +270,26 @@ def thermal_normals(seed: int, systems: numpy.ndarray, step: int) -> numpy.ndarr
     return numpy.stack([normals(w) for w in words[:3]])
 
 
+def noise_scale(alpha, gamma, theta):
+    """2 alpha_G theta/|gamma_G| (the thermal field is sqrt(that/h) z per step), as the kernels compute
+    it: exactly 0 where theta is 0 -- no noise at T = 0 whatever the damping, also at |gamma_G| = 0
+    where the formula is 0/0 (the deterministic LLG then, which for gamma = 0 does not move)."""
+    alpha, gamma, theta = (numpy.asarray(x, dtype=float) for x in (alpha, gamma, theta))
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        return numpy.where(theta > 0.0, 2.0 * alpha * theta / gamma, 0.0)
+
+
 # -- stochastic Heun, NumPy ---------------------------------------------------------------------
 def heun(module: ModuleType, t0: float, t_eval: numpy.ndarray, y: numpy.ndarray, params: Sequence, *,
-         step: float, theta=0.0, seed: int = 0, offset: int = 0, project: bool = False) -> tuple:
+         step: float, theta=0.0, seed: int = 0, offset: int = 0, step_offset: int = 0,
+         project: bool = False) -> tuple:
     """Stochastic Heun (Stratonovich) for every system of ``module`` in NumPy, bit-identical to the
     generated ``MODEL_numba.heun``: y (3, K), parameters scalars or (K,) arrays, the thermal field
-    scale ``theta`` (scalar or (K,)), ``offset`` the global index of the first system (the key of
-    its random numbers).  Steps as rk4 (symmag.numeric.integrators.substeps).  Returns (y (3, K, T),
-    steps (K,), rejected 0, status 0, drift (K,) or None)."""
+    scale ``theta`` (scalar or (K,)), ``offset`` the global index of the first system and
+    ``step_offset`` the number of the first step (the counter of its random numbers: a run continuing
+    another from its end passes that run's step_offset plus its steps, else it repeats its noise).
+    No noise where theta is 0 (:func:`noise_scale`).  Steps as rk4 (symmag.numeric.integrators.substeps).
+    Returns (y (3, K, T), steps (K,), rejected 0, status 0, drift (K,) or None)."""
     from .integrators import drift, substeps
 
     field = getattr(module, "THERMAL_FIELD", ())
@@ -285,13 +300,12 @@ def heun(module: ModuleType, t0: float, t_eval: numpy.ndarray, y: numpy.ndarray,
     n, k = y.shape
     subs = substeps(t0, t_eval, step)
     params = list(params)
-    alpha, gamma = module.damping(*params)
-    d2 = 2.0 * alpha * theta / gamma
+    d2 = noise_scale(*module.damping(*params), theta)
     systems = numpy.arange(offset, offset + k)
     ys = [numpy.array(y[i], dtype=float) for i in range(n)]
     r0 = [numpy.sqrt(sum(ys[i] * ys[i] for i in g)) for g in groups]
     out = numpy.empty((n, k, t_eval.size))
-    start, count = float(t0), 0
+    start, count = float(t0), int(step_offset)
     for m, (end, ns) in enumerate(zip(t_eval, subs)):
         if ns:
             h = (end - start) / ns
