@@ -21,26 +21,33 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from collections import defaultdict
+from fractions import Fraction
+from functools import cache
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.utilities.iterables import multiset_permutations
 
-from .algebra import M0, Op, commutator, product
-from .conventions import hbar
+from .algebra import _BUDGET, M0, Op, _check_clock, commutator, pbw, product, reduction_budget
+from .conventions import V, gamma, hbar
 from .errors import SymmagInputError
 from .expectation import (
+    MAX_EXPECTATION_DEGREE,
     Correlation,
     check_label,
     check_orderings,
     check_word,
     correlation_symbol,
     expectation,
+    orderings,
 )
 
 Word = tuple[int, ...]
 
-#: Highest order of a correlation word and of hierarchy(H, n): for a quadratic H order 4
-#: takes about 1 s, 5 about 4 s, 6 about 11 s, 7 about 35 s (3x an order).
+#: Highest order of a correlation word and of hierarchy(H, n): for the quadratic H of (63), cold,
+#: order 4 takes about 0.8 s, 5 about 1.2 s, 6 about 1.5-2.5 s (the rational tables of _Rates;
+#: 17-20 s through the generic operator route).
 MAX_ORDER = 6
 
 
@@ -71,20 +78,155 @@ def correlation_rate(word: Word, hamiltonian, label: str = "") -> sp.Expr:
     word = tuple(sorted(check_word(word)))
     check_order(len(word), "the length of a word")
     check_label(label)
-    rate = sp.I / hbar * commutator(_hamiltonian(hamiltonian), symmetrized_operator(word))
-    scale = 2 ** (len(word) - 1) if len(word) > 1 else 1
-    return sp.expand(scale * expectation(rate, label))
+    return _Rates(_hamiltonian(hamiltonian), label).rate(word)
 
 
 def hierarchy(hamiltonian, order: int, label: str = "") -> dict[sp.Symbol, sp.Expr]:
     """{G^w: dG^w/dt} for every sorted word w of length 1..order."""
     order = check_order(order)
-    hamiltonian = _hamiltonian(hamiltonian)
+    check_label(label)
+    rates = _Rates(_hamiltonian(hamiltonian), label)
     out = {}
     for n in range(1, order + 1):
         for word in itertools.combinations_with_replacement(range(3), n):
-            out[correlation_symbol(word, label)] = correlation_rate(word, hamiltonian, label)
+            out[correlation_symbol(word, label)] = rates.rate(word)
     return out
+
+
+def _correlation_rate_generic(word: Word, hamiltonian: Op, label: str = "") -> sp.Expr:
+    """dG^{word}/dt by the operator algebra: the commutator as an :class:`Op` with SymPy
+    coefficients, then the expectation map.  The reference for :class:`_Rates`' fast route, and
+    the route for what that one does not take (per-site operators, floating-point coefficients,
+    degrees past the expectation map's limit)."""
+    rate = sp.I / hbar * commutator(hamiltonian, symmetrized_operator(word))
+    scale = 2 ** (len(word) - 1) if len(word) > 1 else 1
+    return sp.expand(scale * expectation(rate, label))
+
+
+# -- the fast route: rational tables of words, SymPy only for the final sums -----------------------
+# For H = sum_k c_k X^{h_k} (X = M0, h_k sorted words, c_k c-numbers), linearity gives
+#     dG^w/dt = 2^(n-1) (i/hbar) sum_k c_k <[X^{h_k}, W(w)]>,
+# and <[X^h, W(w)]> = sum r u^p <W(x)> with u = i hbar gamma and rational r, a pure function of the
+# words h and w.  Those tables are computed once with exact integer/rational arithmetic (Fraction)
+# from the same PBW reduction (algebra.pbw) and the same Weyl decomposition as the expectation
+# map; SymPy only multiplies the c_k's terms by the table entries and adds them up, term by term.
+# The result is the expanded expression the generic route gives (tests/test_hierarchy.py compares).
+
+
+@cache
+def _symmetrized_q(word: Word) -> tuple[tuple[Word, int, Fraction], ...]:
+    """W(word) for a sorted word as ((w, k, r), ...): sum r u^k w, w sorted (as
+    :func:`symmag.expectation.symmetrized`, in Fractions)."""
+    count = orderings(word)
+    out: dict[tuple[Word, int], int] = defaultdict(int)
+    for p in multiset_permutations(list(word)):
+        for w, k, c in pbw(tuple(p)):
+            out[(w, k)] += c
+    return tuple((w, k, Fraction(c, count)) for (w, k), c in sorted(out.items()) if c)
+
+
+@cache
+def _weyl_q(word: Word) -> tuple[tuple[Word, int, Fraction], ...]:
+    """A sorted word as sum r u^q W(x) (as :func:`symmag.expectation.weyl_decomposition`)."""
+    out: dict[tuple[Word, int], Fraction] = defaultdict(Fraction)
+    out[(word, 0)] += 1
+    for w, k, c in _symmetrized_q(word):
+        if w == word and k == 0:
+            continue
+        for x, q, c2 in _weyl_q(w):
+            out[(x, k + q)] -= c * c2
+    return tuple((x, q, c) for (x, q), c in sorted(out.items()) if c)
+
+
+@cache
+def _commutator_weyl(h: Word, v: Word) -> tuple[tuple[Word, int, Fraction], ...]:
+    """[X^h, X^v] (sorted words) in the Weyl basis: ((x, q, r), ...) = sum r u^q W(x)."""
+    out: dict[tuple[Word, int], Fraction] = defaultdict(Fraction)
+    for sign, word in ((1, h + v), (-1, v + h)):
+        for w, k, c in pbw(word):
+            for x, q, c2 in _weyl_q(w):
+                out[(x, k + q)] += sign * c * c2
+    return tuple((x, q, c) for (x, q), c in sorted(out.items()) if c)
+
+
+@cache
+def _rate_table(h: Word, word: Word) -> tuple[tuple[Word, int, Fraction], ...]:
+    """[X^h, W(word)] in the Weyl basis."""
+    out: dict[tuple[Word, int], Fraction] = defaultdict(Fraction)
+    for v, k, c in _symmetrized_q(word):
+        for x, q, c2 in _commutator_weyl(h, v):
+            out[(x, k + q)] += c * c2
+    return tuple((x, q, c) for (x, q), c in sorted(out.items()) if c)
+
+
+def _plain_factor(f: sp.Expr) -> bool:
+    """A factor that ``sympy.expand`` leaves as it is, alone and in a product with others like it:
+    an atom, an undefined function of atoms (M_x(t)), or a rational power of one of these."""
+    if f.is_Pow:
+        return f.exp.is_Rational and _plain_factor(f.base) and not f.base.is_Pow
+    if f.is_Atom:
+        return not f.is_Float
+    return isinstance(f, AppliedUndef) and all(a.is_Atom and not a.is_Float for a in f.args)
+
+
+class _Rates:
+    """The rates of one Hamiltonian, word by word (the tables above are shared by all)."""
+
+    def __init__(self, hamiltonian: Op, label: str):
+        self.hamiltonian, self.label = hamiltonian, label
+        self.terms: list[tuple[Word, list[tuple[Fraction, sp.Expr]]]] = []
+        self.fast = all(k == () or k[0] == "M" for k in hamiltonian.terms)
+        self.plain = True  # the sum of the products is expanded as it stands
+        for k, c in hamiltonian.terms.items():
+            if not self.fast:
+                break
+            if not k:
+                continue  # a c-number commutes
+            if c.has(sp.Float):
+                self.fast = False  # floating-point sums: the generic route's order of operations
+                break
+            parts = []
+            for t in sp.Add.make_args(c):
+                num, rest = t.as_coeff_Mul()
+                if num.is_Rational:
+                    parts.append((Fraction(int(num.p), int(num.q)), rest))
+                else:
+                    parts.append((Fraction(1), t))
+                self.plain = self.plain and all(_plain_factor(f) for f in sp.Mul.make_args(rest))
+            self.terms.append((k[1], parts))
+        self.degree = hamiltonian.degree()
+        self._monomials: dict[tuple, sp.Expr] = {}
+
+    def _monomial(self, i: int, j: int, p: int, x: Word) -> sp.Expr:
+        """(i/hbar) u^p <W(x)> times the j-th term of c_i without its rational factor."""
+        key = (i, j, p, x)
+        m = self._monomials.get(key)
+        if m is None:
+            avg = 1 / V if not x else correlation_symbol(x, self.label)
+            m = sp.Mul(sp.I ** (p + 1), hbar ** (p - 1), gamma**p, self.terms[i][1][j][1], avg)
+            self._monomials[key] = m
+        return m
+
+    def rate(self, word: Word) -> sp.Expr:
+        if not self.fast or self.degree + len(word) - 1 > MAX_EXPECTATION_DEGREE:
+            return _correlation_rate_generic(word, self.hamiltonian, self.label)
+        check_orderings(word)
+        scale = 2 ** (len(word) - 1)
+        acc: dict[tuple, Fraction] = defaultdict(Fraction)
+        with reduction_budget():
+            for i, (h, parts) in enumerate(self.terms):
+                if _BUDGET:
+                    _check_clock()
+                for x, p, r in _rate_table(h, word):
+                    for j, (f, _) in enumerate(parts):
+                        acc[(i, j, p, x)] += r * f
+        terms = []
+        for (i, j, p, x), r in acc.items():
+            if r:
+                r = r * scale / 2 ** max(len(x) - 1, 0)
+                terms.append(sp.Rational(r.numerator, r.denominator) * self._monomial(i, j, p, x))
+        out = sp.Add(*terms)
+        return out if self.plain else sp.expand(out)
 
 
 def highest_order(expr: sp.Expr) -> int:
