@@ -46,8 +46,8 @@ from .expectation import (
 Word = tuple[int, ...]
 
 #: Highest order of a correlation word and of hierarchy(H, n): for the quadratic H of (63), cold,
-#: order 4 takes about 0.8 s, 5 about 1.2 s, 6 about 1.5-2.5 s (the rational tables of _Rates;
-#: 17-20 s through the generic operator route).
+#: order 4 takes about 0.8 s, 5 about 1.2 s, 6 about 2-3 s on the 2-core machine under load (the
+#: rational tables of _Rates; 17-40 s through the generic operator route, BENCHMARKS.md session 6).
 MAX_ORDER = 6
 
 
@@ -116,7 +116,8 @@ def _correlation_rate_generic(word: Word, hamiltonian: Op, label: str = "") -> s
 @cache
 def _symmetrized_q(word: Word) -> tuple[tuple[Word, int, Fraction], ...]:
     """W(word) for a sorted word as ((w, k, r), ...): sum r u^k w, w sorted (as
-    :func:`symmag.expectation.symmetrized`, in Fractions)."""
+    :func:`symmag.expectation.symmetrized`, in Fractions; the same MAX_ORDERINGS limit)."""
+    check_orderings(word)
     count = orderings(word)
     out: dict[tuple[Word, int], int] = defaultdict(int)
     for p in multiset_permutations(list(word)):
