@@ -6,12 +6,12 @@ import itertools
 
 import numpy as np
 import sympy as sp
+from symmag.algebra.su2.expectation import correlation_symbol
+from symmag.algebra.su2.fields import M
+from symmag.algebra.su2.matrices import SpinSystem
+from symmag.algebra.su2.numeric import random_density_matrix
+from symmag.algebra.su2.su2 import M0
 
-from symmag.algebra.expectation import correlation_symbol
-from symmag.algebra.fields import M
-from symmag.algebra.matrices import SpinSystem
-from symmag.algebra.numeric import random_density_matrix
-from symmag.algebra.su2 import M0
 from symmag.conventions import V, gamma, hbar
 from symmag.theory.hierarchy import correlation_rate, hierarchy
 
@@ -77,3 +77,30 @@ def test_user_interaction_hierarchy():
     rate = correlation_rate((0,), h_op)
     # d<M0^x>/dt = (Jy - Jz)/gamma G^{yz}, the torque of an anisotropic exchange
     assert sp.expand(rate - (jy - jz) / gamma * correlation_symbol((1, 2))) == 0
+
+
+def test_fast_rates_are_the_operator_algebras_term_for_term():
+    """hierarchy's rational tables (symmag.theory.hierarchy._Rates) give the very expression of the generic
+    route (commutator as an Op, then the expectation map): the spin-spin model (63) with the easy
+    axis to order 3, and a user's H with a cubic term, a c-number, a label, coefficients sympy.expand
+    rewrites (exp, a function of a sum) and a float (which takes the generic route)."""
+    import itertools
+
+    from derivations.models import spin_spin_axis_hamiltonian
+    from symmag.theory.hierarchy import _correlation_rate_generic, _Rates
+
+    a, b, t = sp.symbols("a b t", real=True)
+    f = sp.Function("f")
+    user = (sp.exp(a + b) * M0(0) * M0(1) * M0(2) + f(t * (a + b)) * M0(1) ** 2 / gamma - a**2 * M0(2)
+            + 3 * b + sp.sqrt(a) * M0(0))
+    floats = 0.25 * M0(0) * M0(1) + M0(1) * M0(0)
+    cases = [(spin_spin_axis_hamiltonian(), 3, ""), (user, 3, "0"), (floats, 2, "")]
+    routes = [(r.fast, r.plain) for r in (_Rates(h, label) for h, _, label in cases)]
+    assert routes == [(True, True), (True, False), (False, True)]  # each route is exercised
+    for h, order, label in cases:
+        fast = hierarchy(h, order, label)
+        for n in range(1, order + 1):
+            for w in itertools.combinations_with_replacement(range(3), n):
+                generic = _correlation_rate_generic(w, h, label)
+                assert fast[correlation_symbol(w, label)] == generic, (h, w)
+                assert sp.expand(fast[correlation_symbol(w, label)] - generic) == 0

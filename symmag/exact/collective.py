@@ -6,10 +6,10 @@ total-spin sector J = N/2, N/2 - 1, ...: ρ = ⊕_J (d_J copies of ρ_J), with m
 d_J = C(N, N/2-J) - C(N, N/2-J-1), and ⟨A⟩ = Σ_J d_J Tr{ρ_J A_J}/V for a collective A.  The cost
 grows like N³ instead of 4^N.
 
-Conventions -- those of :class:`symmag.algebra.matrices.SpinSystem`, checked against it in the tests:
+Conventions -- those of :class:`symmag.algebra.su2.matrices.SpinSystem`, checked against it in the tests:
 numeric ħ and γ (default γ = -1, the paper's γ = -|γ|); Ŝᵢ = ħσᵢ/2; in sector J, M̂₀ᵃ = γħ Jᵃ with
 Jᵃ the spin-J matrices in the basis m = +J ... -J (J₊ just above the diagonal, as in
-:func:`symmag.algebra.matrices.spin_matrices`); M = ⟨M̂₀⟩/V = Tr{ρ M̂₀}/V (5) with V = 1 unless given;
+:func:`symmag.algebra.su2.matrices.spin_matrices`); M = ⟨M̂₀⟩/V = Tr{ρ M̂₀}/V (5) with V = 1 unless given;
 G^{ab} = ⟨[M̂₀ᵃ, M̂₀ᵇ]₊⟩/V.  ρ has unit trace.
 
 Hamiltonians are polynomials in the components of M̂₀ whose c-number coefficients may depend on t
@@ -412,19 +412,27 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
                       frame: Sequence[float] | None = None, second_moments: bool = False,
                       observables: Mapping[str, Polynomial] | None = None,
                       rtol: float = 1e-10, atol: float = 1e-12,
-                      max_steps: int = MAX_STEPS) -> CollectiveResult:
+                      max_steps: int = MAX_STEPS, diagonal_picture: bool = False) -> CollectiveResult:
     """M(t) (and G^{ab}(t) with ``second_moments``) from the Liouville-von Neumann equation (1),
     iħ dρ/dt = [H(t, M), ρ] with M = ⟨M̂₀⟩/V of the current state, at the times ``t_eval``.
 
     ``hamiltonian(t, M)`` returns the polynomial in M̂₀ (module docstring); it is checked to be
     Hermitian at t_eval[0].  A fixed Hamiltonian -- the polynomial itself, a mapping -- is
-    propagated exactly instead: each kept sector's H_J diagonalized once (``frame``, rtol, atol and
-    max_steps then play no part; ``nfev`` is 0).  Otherwise each kept pure state evolves as
-    iħ dψ/dt = H ψ, all of them in one DOP853 solve (the integrator of
+    propagated exactly instead: each kept sector's H_J diagonalized once (``frame``, rtol, atol,
+    max_steps and ``diagonal_picture`` then play no part; ``nfev`` is 0).  Otherwise each kept pure
+    state evolves as iħ dψ/dt = H ψ, all of them in one DOP853 solve (the integrator of
     :func:`symmag.exact.dynamics.evolve`) stepped by hand so that only the moments at ``t_eval`` are
     stored.  ``frame``, a constant vector f, makes the solve run in
     the interaction picture of H_f = f·M̂₀ -- exact for any H, in which M̂₀ rotates rigidly,
     dM̂₀/dt = γ f × M̂₀ -- so a dominant Zeeman term f = -H_ext costs no steps.
+    ``diagonal_picture=True`` integrates, in addition, in the interaction picture of D, the diagonal
+    of H at t_eval[0] in the |J, m⟩ basis (of the frame, if one is given): φ = e^{iD(t - t₀)/ħ} ψ, the
+    phases computed in closed form at every evaluation, so the picture is exact for any H; what is
+    left to integrate is H - D: its diagonal is the drift D(t) - D(t₀), its off-diagonal elements turn
+    at the differences of D between neighbouring m.  Without it the step is set by the amplitudes in
+    the tails of each pure state (down to atol), whose phases turn at the quadratic dispersion of H
+    in m (e.g. (M̂₀ᶻ)²/N: (m - m̄)²/N relative to the state's centre) -- which no rotating frame removes.
+    Error control is unchanged: DOP853's, on φ, whose entries have the moduli of ψ's.
     ``observables`` maps names to polynomials in M̂₀ (the Hamiltonian's format, e.g.
     {"xyz": 1} for M̂₀ˣM̂₀ʸM̂₀ᶻ); their averages ⟨P⟩/V come back in ``result.observables``
     (real part for Hermitian P), so correlations of any order are available on request.
@@ -448,6 +456,8 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     rtol, atol = _tolerances(rtol, atol)
     if isinstance(max_steps, bool) or not isinstance(max_steps, numbers.Integral) or max_steps < 1:
         raise SymmagInputError(f"max_steps must be a positive integer, got {max_steps!r}")
+    if not isinstance(diagonal_picture, bool):
+        raise SymmagInputError(f"diagonal_picture must be True or False, got {diagonal_picture!r}")
     if observables is not None and not isinstance(observables, Mapping):
         raise SymmagInputError(
             f"observables must be a mapping name -> polynomial, got {type(observables).__name__}")
@@ -536,8 +546,12 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     seg_len = np.concatenate([np.full(len(b.weights), d) for b, d in zip(blocks, dims)])
     seg_start = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
 
+    d_frozen = None  # with diagonal_picture: the diagonal of H at t_eval[0], taken out of H below
+
     def rhs(tt: float, y: np.ndarray) -> np.ndarray:
         hd = diagonals(tt, y)
+        if d_frozen is not None:
+            hd[hd.shape[0] // 2] -= d_frozen
         hy = apply(hd, y)
         # A phase of each pure state drops out of ρ = Σ w |ψ><ψ|: evolve each ψ_k under H - E_k(t),
         # E_k = <ψ_k|H|ψ_k>/<ψ_k|ψ_k> (exact for any real E_k).  The occupied states lie at the top of
@@ -571,6 +585,22 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
                                                hbar)):
             record(i, y)
         return _result(t, m_out, g_out, state, 0, obs_out, observables)
+    if diagonal_picture:  # phi = exp(iD(t - t0)/hbar) psi: rhs and record take phi
+        d_frozen = hd0[n0].real.copy()
+
+        def phase(tt: float) -> np.ndarray:
+            """exp(-iD(t - t₀)/ħ) on the flat layout."""
+            return np.exp((-1j / hbar) * (tt - t[0]) * d_frozen)[row]
+
+        rhs_psi, record_psi = rhs, record
+
+        def rhs(tt: float, phi: np.ndarray) -> np.ndarray:
+            ph = phase(tt)
+            return ph.conj() * rhs_psi(tt, ph * phi)  # dφ/dt = e^{iDτ/ħ} (-i/ħ)(H - D - E_k) ψ
+
+        def record(i: int, phi: np.ndarray) -> None:
+            record_psi(i, phase(t[i]) * phi)
+
     record(0, y0)
     nfev = 0
     if t.size > 1:
