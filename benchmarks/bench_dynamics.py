@@ -15,7 +15,7 @@ the same integrator everywhere (DOP853; QuTiP's default Adams method is slower h
 Prints wall time per precession period (median of --repeats, one run when a run exceeds
 --budget seconds) on the fixed problem against N for
 
-* full space: :func:`symmag.exact.dynamics.evolve` on :class:`symmag.algebra.su2.matrices.SpinSystem`
+* full space: :func:`symmag.exact.dynamics.evolve` on :class:`symmag.algebra.matrices.SpinSystem`
   (2^N states);
 * collective: :func:`symmag.exact.collective.evolve_collective`, lab frame and the rotating frame of
   H_ext (``frame``), weight cutoff 1e-12;
@@ -52,9 +52,9 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy
-from symmag.algebra.su2.matrices import SpinSystem
-from symmag.algebra.su2.numeric import expm_hermitian
 
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import expm_hermitian
 from symmag.exact.collective import CollectiveSystem, evolve_collective, thermal_state
 from symmag.exact.dynamics import evolve
 
@@ -217,10 +217,9 @@ def target(args) -> None:
 
 def issue14(args) -> None:
     """The three performance figures of issue #14, ratios in this one run."""
-    from symmag.algebra.su2.fields import M
-
     from derivations.models import KAPPA, spin_spin_axis_hamiltonian
     from derivations.printed import lam
+    from symmag.algebra.fields import M
     from symmag.exact.solve import solve_collective
 
     periods = 3

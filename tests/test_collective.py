@@ -9,8 +9,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from scipy.special import logsumexp
-from symmag.algebra.su2.matrices import SpinSystem, spin_matrices
 
+from symmag.algebra.matrices import SpinSystem, spin_matrices
 from symmag.exact.collective import (
     CollectiveSystem,
     evolve_collective,

@@ -6,12 +6,12 @@ import itertools
 
 import numpy as np
 import sympy as sp
-from symmag.algebra.su2.expectation import correlation_symbol
-from symmag.algebra.su2.fields import M
-from symmag.algebra.su2.matrices import SpinSystem
-from symmag.algebra.su2.numeric import random_density_matrix
-from symmag.algebra.su2.su2 import M0
 
+from symmag.algebra.expectation import correlation_symbol
+from symmag.algebra.fields import M
+from symmag.algebra.matrices import SpinSystem
+from symmag.algebra.numeric import random_density_matrix
+from symmag.algebra.su2 import M0
 from symmag.conventions import V, gamma, hbar
 from symmag.theory.hierarchy import correlation_rate, hierarchy
 

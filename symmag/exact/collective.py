@@ -6,10 +6,10 @@ total-spin sector J = N/2, N/2 - 1, ...: ρ = ⊕_J (d_J copies of ρ_J), with m
 d_J = C(N, N/2-J) - C(N, N/2-J-1), and ⟨A⟩ = Σ_J d_J Tr{ρ_J A_J}/V for a collective A.  The cost
 grows like N³ instead of 4^N.
 
-Conventions -- those of :class:`symmag.algebra.su2.matrices.SpinSystem`, checked against it in the tests:
+Conventions -- those of :class:`symmag.algebra.matrices.SpinSystem`, checked against it in the tests:
 numeric ħ and γ (default γ = -1, the paper's γ = -|γ|); Ŝᵢ = ħσᵢ/2; in sector J, M̂₀ᵃ = γħ Jᵃ with
 Jᵃ the spin-J matrices in the basis m = +J ... -J (J₊ just above the diagonal, as in
-:func:`symmag.algebra.su2.matrices.spin_matrices`); M = ⟨M̂₀⟩/V = Tr{ρ M̂₀}/V (5) with V = 1 unless given;
+:func:`symmag.algebra.matrices.spin_matrices`); M = ⟨M̂₀⟩/V = Tr{ρ M̂₀}/V (5) with V = 1 unless given;
 G^{ab} = ⟨[M̂₀ᵃ, M̂₀ᵇ]₊⟩/V.  ρ has unit trace.
 
 Hamiltonians are polynomials in the components of M̂₀ whose c-number coefficients may depend on t
