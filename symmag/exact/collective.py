@@ -432,7 +432,8 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     at the differences of D between neighbouring m.  Without it the step is set by the amplitudes in
     the tails of each pure state (down to atol), whose phases turn at the quadratic dispersion of H
     in m (e.g. (M̂₀ᶻ)²/N: (m - m̄)²/N relative to the state's centre) -- which no rotating frame removes.
-    Error control is unchanged: DOP853's, on φ, whose entries have the moduli of ψ's.
+    Error control is unchanged: DOP853's, on φ, whose entries have the moduli of ψ's; the phases add
+    only their rounding, |D|(t - t₀)/ħ times the machine epsilon.
     ``observables`` maps names to polynomials in M̂₀ (the Hamiltonian's format, e.g.
     {"xyz": 1} for M̂₀ˣM̂₀ʸM̂₀ᶻ); their averages ⟨P⟩/V come back in ``result.observables``
     (real part for Hermitian P), so correlations of any order are available on request.
