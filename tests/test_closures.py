@@ -25,7 +25,7 @@ SPINS = (10, 40, 160)
 def study():
     """(63) with the easy axis, lambda = 4/N, kappa = -1, V = N; the coherent state tilted 0.5 rad from
     the field; one precession period; every closure up to cumulant 3 (generated on first use: cumulant
-    4, 34 equations, takes about 40 s to build and is the benchmark's, benchmarks/bench_closures.py)."""
+    4, 34 equations, takes about 10 s to build and is the benchmark's, benchmarks/bench_closures.py)."""
     return compare.closure_study(compare.collective_models()["spin_spin_axis"], SPINS, polarization=1.0,
                                  closures=("lowest", "mean field", "cumulant 2", "cumulant 3"))
 

@@ -416,10 +416,11 @@ def closure_run(model: CollectiveModel, n_sites: int, values: dict | None = None
                 closures: Sequence[str] = tuple(CLOSURE_SUFFIX), t_end: float = 2 * math.pi, points: int = 41,
                 polarization: float = 0.5, tilt: float = 0.5, rtol: float = 1e-10, atol: float = 1e-12,
                 modules: dict | None = None) -> ClosureRun:
-    """Exact M(t), G(t) of ``model`` for ``n_sites`` spins (symmag.exact.solve.solve_collective, rotating
-    frame of the field) from :func:`initial_state`, and each closure's generated module integrated
-    from the same initial moments (DOP853 at the same tolerances).  ``modules``: closure -> loaded
-    module, to load them once for a study."""
+    """Exact M(t), G(t) of ``model`` for ``n_sites`` spins (symmag.exact.solve.solve_collective in
+    the rotating frame of the field and the diagonal picture, both exact) from
+    :func:`initial_state`, and each closure's generated module integrated from the same initial
+    moments (DOP853 at the same tolerances).  ``modules``: closure -> loaded module, to load them
+    once for a study."""
     import time
 
     from .solve import solve_collective
@@ -430,7 +431,7 @@ def closure_run(model: CollectiveModel, n_sites: int, values: dict | None = None
     t = np.linspace(0.0, t_end, points)
     start = time.perf_counter()
     run = solve_collective(h, state, t, parameters=physical, field=model.field, second_moments=True,
-                           frame=tuple(-x for x in model.field), rtol=rtol, atol=atol)
+                           frame=tuple(-x for x in model.field), rtol=rtol, atol=atol, diagonal_picture=True)
     seconds = time.perf_counter() - start
     m, g = run.m0, run.collective.G
     gh = system.gamma * system.hbar
