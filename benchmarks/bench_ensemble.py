@@ -11,7 +11,10 @@ The dp54 systems run in slices of --chunk (the stored solution of 10^6 systems x
 would be 4.8 GB; the systems are independent, so slicing changes no number).  solve_ivp runs
 on --K-ivp systems (default min(K, 10^5): it integrates one ODE of 3K components, and its cost
 per system is flat in K once the stiffest member sets the step, which a spread over [0.5, 1.5]
-does for any K in the thousands); its time is scaled to K, and the report says so.
+does for any K in the thousands); its time is scaled to K, and the report says so.  solve_ivp runs
+once before and once after dp54 (a change of load between them shows; the ratio takes their mean).
+SciPy's stage sums go through BLAS: run with OPENBLAS_NUM_THREADS=1 to hold it to the one core the
+serial dp54 uses (the machine line says what was set).
 
     python benchmarks/bench_ensemble.py            # K = 10^6
     python benchmarks/bench_ensemble.py --K 20000  # a quick run
@@ -73,12 +76,25 @@ def main() -> None:
     y0, hz = ensemble(args.K, args.seed)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}; K = {args.K}, t_end = {T_END:.4g}, 201 outputs, "
-          f"rtol {args.rtol:g}, atol 1e-9")
+          f"rtol {args.rtol:g}, atol 1e-9; OPENBLAS_NUM_THREADS="
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
 
     def run(y, h, **kw):
         return simulate(mod, y, (0.0, T_END), {"gamma_abs": GAMMA, "alpha0": ALPHA0, "Hx": 0.0, "Hy": 0.0,
                                                "Hz": h}, t_eval=t, rtol=args.rtol, atol=1e-9, **kw)
 
+    yi, hi_ = y0[:, :k_ivp], hz[:k_ivp]
+    run(yi[:, :16], hi_[:16], method="RK45")  # the numba rhs compiled
+
+    def ivp():
+        started = time.perf_counter()
+        sim = run(yi, hi_, method="RK45")
+        seconds = time.perf_counter() - started
+        assert sim.success, sim.message
+        print(f"  solve_ivp RK45 on {k_ivp} systems: {seconds:.3f} s (load {os.getloadavg()[0]:.2f})")
+        return sim, seconds
+
+    ivp_sim, ivp_before = ivp()
     started = time.perf_counter()
     run(y0[:, :16], hz[:16], integrator="dp54", parallel=args.parallel)  # compile
     compile_s = time.perf_counter() - started
@@ -100,19 +116,15 @@ def main() -> None:
           f"(mean {steps.mean():.1f}), {attempts} step attempts, {1e9 * dp_s / attempts:.1f} ns per "
           f"system-step; worst error {worst:.2e}, |M| drift {drift:.2e}")
 
-    yi, hi_ = y0[:, :k_ivp], hz[:k_ivp]
-    run(yi[:, :16], hi_[:16], method="RK45")  # the numba rhs compiled
-    started = time.perf_counter()
-    sim = run(yi, hi_, method="RK45")
-    ivp_s = time.perf_counter() - started
-    assert sim.success, sim.message
-    ivp_steps = (sim.evaluations - 2) / 6  # RK45: 6 evaluations a step (FSAL) after 2 to start
-    ivp_worst = float(worst_error(sim.y.reshape(3, k_ivp, -1), yi, hi_, t).max())
+    ivp_after = ivp()[1]
+    ivp_s = (ivp_before + ivp_after) / 2
+    ivp_steps = (ivp_sim.evaluations - 2) / 6  # RK45: 6 evaluations a step (FSAL) after 2 to start
+    ivp_worst = float(worst_error(ivp_sim.y.reshape(3, k_ivp, -1), yi, hi_, t).max())
     scaled = ivp_s * args.K / k_ivp
-    print(f"solve_ivp RK45 + numba rhs: {ivp_s:.3f} s for {k_ivp} systems"
+    print(f"solve_ivp RK45 + numba rhs: {ivp_s:.3f} s (mean of the two) for {k_ivp} systems"
           + (f" -> {scaled:.3f} s scaled to K = {args.K}" if k_ivp != args.K else "")
           + f"; {ivp_steps:.0f} steps of the whole ensemble, {1e9 * ivp_s / (ivp_steps * k_ivp):.1f} ns per "
-          f"system-step; worst error {ivp_worst:.2e}, |M| drift {sim.drift:.2e}")
+          f"system-step; worst error {ivp_worst:.2e}, |M| drift {ivp_sim.drift:.2e}")
     ok = worst <= TOLERANCE and ivp_worst <= TOLERANCE
     print(f"ratio (time per system, solve_ivp / dp54): {scaled / dp_s:.1f}x; every system within "
           f"{TOLERANCE:g} of the closed form: {'yes' if ok else 'NO'}")
