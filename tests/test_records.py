@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -14,6 +15,8 @@ from symmag.algebra.su2 import M0, S, site_sum
 from symmag.checking.derivation import Derivation, Equal, Printed, Step
 from symmag.cli.main import main
 from symmag.conventions import gamma, hbar
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def status_of(step_id: str) -> str:
@@ -97,7 +100,9 @@ def test_site_sum_over_symbolic_n_closes_algebra():
 
 
 def test_check_json_schema(capsys):
-    assert main(["check", "--json"]) == 0
+    """The schema of `check --json` (on Sec. II A: every derivation writes the same records; the
+    paper's whole run is checked line by line in tests/test_report.py from the report's records)."""
+    assert main(["check", "--json", str(ROOT / "derivations" / "sec2a_zeeman.py")]) == 0
     out = json.loads(capsys.readouterr().out)
     keys = {"id", "derivation", "equation", "status", "method", "assumptions", "printed",
             "derived", "derived_display", "seconds", "detail", "statement", "reason", "residual",
@@ -108,12 +113,6 @@ def test_check_json_schema(capsys):
     from symmag.checking.derivation import METHODS, STATUSES
 
     assert all(r["status"] in STATUSES and r["method"] in METHODS for r in out["results"])
-    # the default table of the same records: one line per step, none of 200 characters or more
-    from symmag.cli.main import _table
-
-    lines = _table(out["results"], wall=1.0).splitlines()
-    assert len(lines) == len(out["results"]) + 1 and max(map(len, lines)) < 200
-    assert all(r["id"] in line for r, line in zip(out["results"], lines))
 
 
 def test_check_exit_1_on_failure(tmp_path, capsys):

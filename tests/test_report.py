@@ -61,6 +61,18 @@ def test_every_step_has_a_line_with_its_number_and_status(report, check_records)
     assert not missing, f"no line with number, id and status for: {missing}"
 
 
+def test_check_prints_one_short_line_per_step_of_the_paper(check_records):
+    """`symmag check`'s default table of the paper's records (the report's, with their times
+    restored as 0): one line per step naming it, none of 200 characters or more."""
+    from symmag.cli.main import _table
+
+    records = [{**r, "seconds": 0.0, "necessity": [{**n, "seconds": 0.0} for n in r.get("necessity", ())]}
+               for r in check_records]
+    lines = _table(records, wall=1.0).splitlines()
+    assert len(lines) >= len(records) + 1 and max(map(len, lines)) < 200
+    assert all(r["id"] in line for r, line in zip(records, lines))
+
+
 def test_summary_counts_match_check(report, check_records):
     text = pdf_text(report / "symmag-report.pdf")
     row = next(line for line in text.splitlines() if line.split()[:1] == ["all"])
