@@ -82,6 +82,7 @@ def main() -> None:
     for name, work, arg in (("sweep blocks (llg_rsi_numba dp54)", _blocks, (p,)),
                             ("pure-Python integer loop (no memory traffic)", _spin, ())):
         alone, pair = [], []
+        _together(work, arg, 2)  # a round untimed: first-touch costs (page faults, caches) of a fork
         for _ in range(args.repeats):
             alone.append(_together(work, arg, 1)[0])
             pair.extend(_together(work, arg, 2))
