@@ -202,11 +202,6 @@ def cancellation_coefficient() -> sp.Expr:
     return sp.factor(sp.cancel((d_i[2] + comm[2]) / cross(M, H_eff)[2]))
 
 
-def bind37():
-    d_i, comm, _ = averaged_parts()
-    return {**dict(zip(_DSYM, d_i)), **dict(zip(_CSYM, comm))}
-
-
 def eq37_cancellation():
     """<D_I> = -lambda <[M, H_I]>/(i hbar) + k M x H_eff, k derived; checked by putting the
     derived commutator average into the result and comparing with the derived <D_I>."""
@@ -745,12 +740,12 @@ DERIVATION = Derivation(
         step("moment-average", "36", eq36, "<M0> = mu M with mu fixed by M . C = 0 is "
               "M/(1 - lambda alpha M^2); it makes every component of C vanish.", printed="36"),
         step("interaction-deviation-average", "37", eq37_value, "<D_I> = -gamma lambda/(1 - lambda "
-              "alpha M^2) M x (M x H_eff) with (36).", printed="37", part=1, bind=bind37,
+              "alpha M^2) M x (M x H_eff) with (36).", printed="37", part=1,
               conventions=_RSI),
         step("cancellation", "37", eq37_cancellation, "<D_I> + lambda <[M, H_I]>/(i hbar) = gamma "
               "lambda M^2 (lambda - alpha + alpha^2 lambda M^2)/(1 - lambda alpha M^2) M x H_eff "
               "(coefficient derived by projection).",
-              printed="37", part=0, bind=bind37, conventions=_RSI, erratum=CANCELLATION_ERRATUM),
+              printed="37", part=0, conventions=_RSI, erratum=CANCELLATION_ERRATUM),
         step("cancellation-condition", "39", eq37_condition, "The cancellation's coefficient is "
               "linear in lambda and vanishes only at lambda = alpha/(1 + alpha^2 M^2), which is (39) "
               "solved for lambda: the cancellation and the Gilbert form need the same condition."),

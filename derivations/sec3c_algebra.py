@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symmag.algebra.su2 import commutator, dot, levi_civita
+from symmag.algebra.su2 import M0, Op, commutator, dot, levi_civita
 from symmag.checking.assumptions import cached as cache
 from symmag.checking.derivation import Derivation, Derived, Equal, step
 from symmag.checking.dimensions import E, H
@@ -86,8 +86,11 @@ def independence():
     a_hat = sp.Matrix(3, 3, lambda i, j: m_hat[i].terms.get(("M", (j,)), 0))
     a_n = sp.Matrix(3, 3, lambda i, j: m_n[i].terms.get(("M", (j,)), 0))
     det = sp.factor(a_hat.det())
-    return Equal((det, a_n.rank(simplify=True)),
-                 (sp.factor((1 - Q) * ((1 - Q) ** 2 + lam**2 * dot(M_vec, M_vec))), 1))
+    # the matrices must be those of the operators: each operator rebuilt from its row
+    rebuilt = [vec[i] - sum((a[i, j] * M0(j) for j in range(a.cols)), Op.scalar(0))
+               for vec, a in ((m_hat, a_hat), (m_n, a_n)) for i in range(3)]
+    return Equal((det, a_n.rank(simplify=True), *rebuilt),
+                 (sp.factor((1 - Q) * ((1 - Q) ** 2 + lam**2 * dot(M_vec, M_vec))), 1, *[0] * 6))
 
 
 DIMLESS = {lam: alpha0 / (1 + alpha0**2) / M_mag, alpha: alpha0 / M_mag}

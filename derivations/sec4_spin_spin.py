@@ -431,32 +431,35 @@ def product_state_pairs() -> tuple:
 
 
 def _trace_of_product(x: sp.Matrix, y: sp.Matrix) -> sp.Expr:
-    """Tr{x y}, written out entrywise (no matrix product)."""
-    return sp.expand(sum(x[i, j] * y[j, i] for i in range(x.rows) for j in range(x.cols) if y[j, i] != 0))
+    """Tr{x y}."""
+    return sp.expand((x * y).trace())
 
 
 @cache
 def _pair_average_route(spin) -> tuple:
     """For the product state rho0 = rho1 x ... x rho1 (N sites) of a generic one-site matrix rho1
-    (entries free symbols, the last diagonal one fixed by Tr rho1 = 1): the two-site marginal is
-    (Tr rho1)^(N-2) rho1 x rho1 and the one-site one (Tr rho1)^(N-1) rho1, so
-    sum_{i != j} <S_i^a S_j^b>_0 = N(N-1) (Tr rho1)^(N-2) Tr{(rho1 x rho1)(S^a x S^b)} and
-    s^a = (Tr rho1)^(N-1) Tr{rho1 S^a}, exactly.  Also returns what makes the matrices spin
+    (entries free symbols, the last diagonal one fixed by Tr rho1 = 1, checked): the two-site
+    marginal is (Tr rho1)^(N-2) rho1 x rho1 = rho1 x rho1 and the one-site one rho1, so
+    sum_{i != j} <S_i^a S_j^b>_0 = N(N-1) Tr{(rho1 x rho1)(S^a x S^b)} and s^a = Tr{rho1 S^a},
+    exactly.  Also returns what makes the matrices spin
     ``spin``: [S^x, S^y] - i hbar S^z (and cyclic) and S.S - s(s+1) hbar^2, entrywise."""
     from sympy.physics.quantum import TensorProduct
 
     sm = spin_matrices(spin)
-    n = sm[0].shape[0]
+    n = int(2 * spin + 1)
     a = sp.Matrix(n, n, sp.symbols(f"a0:{n * n}"))
-    a[n - 1, n - 1] = 1 - sum(a[k, k] for k in range(n - 1))
-    norm = sp.expand(a.trace())
+    a[-1, -1] = 1 - sum(a[k, k] for k in range(n - 1))
+    if sp.expand(a.trace()) != 1:  # the marginals below need Tr rho1 = 1
+        raise ValueError("the one-site matrix is not normalized")
     rho2 = TensorProduct(a, a)
     # ordered pairs of distinct sites counted another way: all pairs minus the i = j ones
     one = Op.scalar(1)
     count = (site_sum(lambda i: site_sum(lambda j: one)) - site_sum(lambda i: one)).scalar_part()
-    route = {(x, y): count * norm ** (N - 2) * _trace_of_product(rho2, TensorProduct(sm[x], sm[y]))
+    route = {(x, y): count * _trace_of_product(rho2, TensorProduct(sm[x], sm[y]))
              for x in range(3) for y in range(3)}
-    s_avg = tuple(norm ** (N - 1) * _trace_of_product(a, sm[c]) for c in range(3))
+    # the one-site averages entrywise, not through _trace_of_product: a trace that is wrong in
+    # one route cannot agree with the other by the same mistake
+    s_avg = tuple(sp.expand(sum(a[i, j] * sm[c][j, i] for i in range(n) for j in range(n))) for c in range(3))
     algebra = [sm[c] * sm[(c + 1) % 3] - sm[(c + 1) % 3] * sm[c] - sp.I * hbar * sm[(c + 2) % 3]
                for c in range(3)]
     algebra.append(sum((m * m for m in sm), sp.zeros(n, n)) - spin * (spin + 1) * hbar**2 * sp.eye(n))
