@@ -105,7 +105,10 @@ def dimless(x: sp.Expr) -> sp.Expr:
 
 def both_signs(x: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     """x simplified for alpha0 > 0 and for alpha0 < 0 (a positive and a negative symbol)."""
-    return tuple(sp.simplify(x.xreplace({alpha0: a})) for a in (_A_POS, _A_NEG))
+    values = (_A_POS, _A_NEG)
+    if [a.is_positive for a in values] != [True, False]:  # both sides of alpha0 = 0, or no check
+        raise ValueError("both_signs needs a positive and a negative alpha0")
+    return tuple(sp.simplify(x.xreplace({alpha0: a})) for a in values)
 
 
 def eq58():
