@@ -110,7 +110,6 @@ class Reading:
     D = c_rot M x dM/dt + c_rate dM/dt + c_along M
         + gamma (c_prec M x H + c_damp M x (M x H)) + c_along_field M."""
 
-    mu: sp.Expr  # <M0> = mu M
     c_rot: sp.Expr
     c_rate: sp.Expr
     c_prec: sp.Expr
@@ -181,8 +180,8 @@ def _static(static: bool) -> bool:
     return static and STATIC_FIELD.active
 
 
-def averaged_d(kind: str, static: bool = True) -> tuple[sp.Expr, tuple]:
-    """(mu, D): <M0> = mu M from M = <M0 + M_I>, and the averaged D of (30) with it, as
+def averaged_d(kind: str, static: bool = True) -> tuple:
+    """The averaged D of (30), with <M0> = mu M and mu solved from M = <M0 + M_I>, as
     functions of M, dM/dt and H_eff (H_eff = H_z z when ``static``: STATIC_FIELD)."""
     return _averaged_d(kind, bool(static))
 
@@ -194,7 +193,7 @@ def _dterm(kind: str):
 
 
 @cached_on(STATIC_FIELD)
-def _averaged_d(kind: str, static: bool) -> tuple[sp.Expr, tuple]:
+def _averaged_d(kind: str, static: bool) -> tuple:
     d = _dterm(kind)
 
     def fix(x):
@@ -205,7 +204,7 @@ def _averaged_d(kind: str, static: bool) -> tuple[sp.Expr, tuple]:
     res = sp.cancel(M[0] - expectation(moment[0]).xreplace({m[b]: MU * M[b] for b in range(3)}))
     (mu,) = sp.solve(sp.numer(sp.together(res)), MU)
     sub = {m[b]: mu * M[b] for b in range(3)}
-    return mu, tuple(expectation(fix(x)).xreplace(sub) for x in d.d_operator)
+    return tuple(expectation(fix(x)).xreplace(sub) for x in d.d_operator)
 
 
 def analyse(kind: str, static: bool = True) -> Reading:
@@ -217,14 +216,13 @@ def analyse(kind: str, static: bool = True) -> Reading:
 @cached_on(STATIC_FIELD, conserve)
 def _reduced_d(kind: str, static: bool) -> tuple:
     """D at the instant (see _reduce)."""
-    _, d = averaged_d(kind, static)
+    d = averaged_d(kind, static)
     reduce = _reduce(static)
     return tuple(reduce(x) for x in d)
 
 
 @cached_on(STATIC_FIELD, conserve)
 def _analyse(kind: str, static: bool) -> Reading:
-    mu, _ = averaged_d(kind, static)
     dvec = _reduced_d(kind, static)
     h = [STATIC_FIELD(x) for x in H_eff] if static else list(H_eff)
     no_motion = {x: 0 for x in Mdot}
@@ -232,7 +230,7 @@ def _analyse(kind: str, static: bool) -> Reading:
     free = _decompose([x.xreplace(no_field) for x in dvec], [cross(M, Mdot), Mdot, M], static)
     prec = cross(M, h)
     forced = _decompose([x.xreplace(no_motion) for x in dvec], [prec, cross(M, prec), M], static)
-    return Reading(sp.factor(mu), free[0], free[1], sp.factor(forced[0] / gamma),
+    return Reading(free[0], free[1], sp.factor(forced[0] / gamma),
                    sp.factor(forced[1] / gamma), free[2], forced[2])
 
 
@@ -589,7 +587,7 @@ def combined_general_field():
     """combined_rate() solves dM/dt = gamma M x H_eff + D(dM/dt), with D derived for a general
     time-dependent H_eff(t) (not only the static field the reading came from).  Shown: the
     rate at an instant in the generic frame; check: substituted into the derived equation."""
-    _, d = averaged_d("46+49", static=False)
+    d = averaged_d("46+49", static=False)
     mag = sp.sqrt(M2)
     dimensionless_pair = {lam: EQ40(lam0) / mag, alpha: alpha0 / mag}
     rate = tuple(sp.cancel(generic_frame(x)) for x in combined_rate())
