@@ -401,7 +401,7 @@ class _Banded:
         self.m = [g * sps.block_diag([lad[a] for lad in ladders], format="csr") for a in range(3)]
         self.size = self.m[0].shape[0]
         self.stacks: dict[int, np.ndarray] = {}
-        self.sph: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.sph: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # real words, offsets
 
     def stack(self, n: int) -> np.ndarray:
         """(3ⁿ, 2n+1, rows): diagonals -n..n of every word of degree n, built once."""
@@ -420,12 +420,12 @@ class _Banded:
 
     def spherical(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(3ⁿ, rows) and offsets: each word of degree n in the letters M̂₊, M̂₋, M̂ᶻ (in that order)
-        is one diagonal, offset #₊ - #₋ -- a fifth of :meth:`stack`'s entries at degree 2, read
-        once per right-hand side of the compiled route."""
+        is one diagonal, offset #₊ - #₋ -- a tenth of :meth:`stack`'s memory at degree 2 (real, one
+        diagonal a word), read once per right-hand side of the compiled route."""
         if n not in self.sph:
             _elements(3**n * self.size, f"the words of degree {n} of the Hamiltonian")
             letters = [self.m[0] + 1j * self.m[1], self.m[0] - 1j * self.m[1], self.m[2]]
-            out = np.zeros((3**n, self.size), dtype=complex)
+            out = np.zeros((3**n, self.size))  # real: M̂₊ = γħJ₊, M̂₋, M̂ᶻ have real elements
             offsets = np.zeros(3**n, dtype=int)
             for i, w in enumerate(itertools.product(range(3), repeat=n)):
                 mat = sps.identity(self.size, dtype=complex, format="csr")
@@ -433,25 +433,10 @@ class _Banded:
                     mat = mat @ letters[a]
                 k = w.count(0) - w.count(1)
                 d = mat.diagonal(k)
-                out[i, max(-k, 0): max(-k, 0) + len(d)] = d
+                out[i, max(-k, 0): max(-k, 0) + len(d)] = d.real
                 offsets[i] = k
             self.sph[n] = (out, offsets)
         return self.sph[n]
-
-    def spherical_diagonals(self, tensors: dict[int, np.ndarray], rot: np.ndarray) -> np.ndarray:
-        """The diagonals of :func:`evolve_collective`'s ``banded`` (same layout), from the spherical
-        words: M̂₀ᵃ in the frame is Σ_b R_ab M̂₀ᵇ = Σ_s (R T)_as M̂ˢ, T the Cartesian -> (₊, ₋, z) map."""
-        n_max = max(tensors, default=1)
-        hd = np.zeros((2 * n_max + 1, self.size), dtype=complex)
-        rt = rot @ _SPHERICAL
-        for n, c in tensors.items():
-            for _ in range(n):
-                c = np.tensordot(c, rt, axes=([0], [0]))
-            words, offsets = self.spherical(n)
-            for ci, w, k in zip(c.ravel(), words, offsets):
-                if ci != 0:
-                    hd[n_max + k] += ci * w
-        return hd
 
 
 #: M̂ˣ = (M̂₊ + M̂₋)/2, M̂ʸ = (M̂₊ - M̂₋)/2i, M̂ᶻ: row a, columns (₊, ₋, z).
@@ -686,39 +671,68 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     if t.size > 1 and integrator == "compiled":
         from . import fused
 
+        _, _, _, accumulate, fold, row_phases = fused._kernels()
         rows_mz = bands.m[2].diagonal().real
         rows_mplus = np.append((bands.m[0] + 1j * bands.m[1]).diagonal(1), 0.0)
-        layout = fused.Layout(row, seg_start, seg_len, rows_mz, rows_mplus, hbar)
-        ones = np.ones(bands.size, dtype=complex)
+        band = MAX_WORD_DEGREE  # rows of H read beyond a window: at most the degree of H
+        layout = fused.Layout(row, seg_start, seg_len, rows_mz, hbar, band)
+        phased = {"key": None, "p": np.zeros(bands.size, dtype=complex),
+                  "plus": np.zeros(bands.size, dtype=complex)}
+        hd_buffers: dict[int, np.ndarray] = {}
 
-        def fused_diagonals(tt: float, mom: np.ndarray) -> np.ndarray:
-            """H - D at tt on the stacked rows, from the stage's moments in the frame."""
+        def phases_at(tt: float, active: np.ndarray) -> np.ndarray | None:
+            """p = e^{-iD(t - t₀)/ħ} on the active rows (the diagonal picture), once per time."""
+            if d_frozen is None:
+                return None
+            if phased["key"] != (tt, id(active)):
+                phased["key"] = (tt, id(active))
+                row_phases(phased["p"], d_frozen, (tt - t[0]) / hbar, phased["plus"], rows_mplus, active)
+            return phased["p"]
+
+        def plus_rows(tt: float, active: np.ndarray) -> np.ndarray:
+            return rows_mplus if phases_at(tt, active) is None else phased["plus"]
+
+        def fused_diagonals(tt: float, mom: np.ndarray, active: np.ndarray) -> np.ndarray:
+            """H - D at tt on the active rows in the picture of φ, from the stage's moments (frame)."""
             rot = _rotation(omega, tt - t[0])
             tensors = call(tt, rot @ mom / vol)
             tensors.pop(0, None)
             if frame is not None:
                 tensors[1] = tensors.get(1, np.zeros(3, dtype=complex)) - f
-            hd = bands.spherical_diagonals(tensors, rot)
-            if d_frozen is not None:
-                hd[hd.shape[0] // 2] -= d_frozen
+            n_max = max(tensors, default=1)
+            hd = hd_buffers.setdefault(n_max, np.zeros((2 * n_max + 1, bands.size), dtype=complex))
+            first = True
+            rt = rot @ _SPHERICAL
+            for n, c in tensors.items():
+                for _ in range(n):  # M̂₀ᵃ in the frame = Σ_s (R T)_as M̂ˢ in every factor
+                    c = np.tensordot(c, rt, axes=([0], [0]))
+                words, offsets = bands.spherical(n)
+                accumulate(hd, words, offsets, np.ascontiguousarray(c.ravel()), first, active)
+                first = False
+            if first:
+                hd[:] = 0
+            p = phases_at(tt, active)
+            if p is not None:
+                fold(hd, p, d_frozen, active)
             return hd
 
-        def row_phases(tt: float) -> np.ndarray:
-            if d_frozen is None:
-                return ones
-            return np.exp((-1j / hbar) * (tt - t[0]) * d_frozen)
+        def record_moments(i: int, phi: np.ndarray, mom: np.ndarray) -> None:
+            if g_out is None and not wanted:  # M only: the integrator's moments of φ(t_i)
+                m_out[:, i] = _rotation(omega, t[i] - t[0]) @ mom / vol
+            else:
+                record(i, phi)
 
         if cut == 0:
-            nfev = fused.integrate(layout, fused_diagonals, row_phases, y0, t, rtol, atol, max_steps,
-                                   record).nfev
+            nfev = fused.integrate(layout, fused_diagonals, plus_rows, y0, t, rtol, atol, max_steps,
+                                   record_moments).nfev
             return _result(t, m_out, g_out, state, nfev, obs_out, observables, n_amplitudes=y0.size)
 
         def done(nfev: int, n_amp: int, trunc: tuple[float, float]) -> CollectiveResult:
             return _result(t, m_out, g_out, state, nfev, obs_out, observables, n_amplitudes=n_amp,
                            truncated=trunc)
 
-        return _windowed(fused, fused_diagonals, row_phases, record, y0, row, seg_start, seg_len, rows_mz,
-                         rows_mplus, hbar, t, rtol, atol, max_steps, cut, done)
+        return _windowed(fused, fused_diagonals, plus_rows, record_moments, y0, row, seg_start, seg_len,
+                         rows_mz, hbar, t, rtol, atol, max_steps, cut, done)
     elif t.size > 1:
         solver = DOP853(rhs, t[0], y0, t[-1], rtol=rtol, atol=atol)
         i, steps = 1, 0
@@ -785,16 +799,17 @@ def _compiled():
     return banded
 
 
-def _windowed(fused, diagonals, phases, record, y0, row, seg_start, seg_len, rows_mz, rows_mplus, hbar, t,
-              rtol, atol, max_steps, tol, result):
+def _windowed(fused, diagonals, plus, record, y0, row, seg_start, seg_len, rows_mz, hbar, t, rtol, atol,
+              max_steps, tol, result):
     """The compiled integration with each pure state k on a window of its rows (``support_tolerance``).
 
     Budget: Σ_k 2‖φ_k‖ε_k ≤ tol, shared evenly, ε_k = tail_k + leaked_k ≤ allow_k = tol/(2K‖φ_k‖).  The
     window starts as the smallest with tail_k ≤ allow_k/8, plus SUPPORT_PAD rows either side.  After
     every step a state whose ε_k plus its current leak rate times the time left would pass allow_k/2 has
-    its window grown (2·SUPPORT_PAD rows more either side, at least doubled, clipped to the sector) and the
-    integration goes on from there in the new layout (its error control unchanged: the norm is over the
-    untruncated size).  If the bound still ends above tol, the run is repeated on whole sectors."""
+    its window grown (2·SUPPORT_PAD rows or an eighth of its length more either side, clipped to the
+    sector) and the integration goes on from there in the new layout (its error control unchanged: the
+    norm is over the untruncated size).  If the bound still ends above tol, the run is repeated on
+    whole sectors."""
     norms = np.sqrt(np.add.reduceat(np.abs(y0) ** 2, seg_start))
     allow = tol / (2 * len(seg_start) * np.maximum(norms, 1e-300))
     lo, hi = np.empty(len(seg_start), dtype=np.int64), np.empty(len(seg_start), dtype=np.int64)
@@ -808,6 +823,7 @@ def _windowed(fused, diagonals, phases, record, y0, row, seg_start, seg_len, row
         hi[s] = max(hi[s], lo[s] + 1)
         tail[s] = math.sqrt(max(float(np.sum(w2[:lo[s]]) + np.sum(w2[hi[s]:])), 0.0))
     leaked = np.zeros(len(seg_start))
+    initial = int((hi - lo).sum())
     full = np.zeros_like(y0)
     t_end, nfev, resume, y, restarts = float(t[-1]), 0, None, None, 0
     take = np.zeros(0, dtype=np.int64)
@@ -816,7 +832,7 @@ def _windowed(fused, diagonals, phases, record, y0, row, seg_start, seg_len, row
         take = np.concatenate([np.arange(a + lo[s], a + hi[s]) for s, a in enumerate(seg_start)])
         lengths = hi - lo
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        layout = fused.Layout(row[take], starts, lengths, rows_mz, rows_mplus, hbar)
+        layout = fused.Layout(row[take], starts, lengths, rows_mz, hbar, MAX_WORD_DEGREE)
         if y is None:
             y = y0[take]
         else:  # the current state, zeros in the new rows
@@ -824,10 +840,10 @@ def _windowed(fused, diagonals, phases, record, y0, row, seg_start, seg_len, row
             full[old_take] = y
             y = full[take]
 
-        def record_window(i: int, phi: np.ndarray, take=take) -> None:
+        def record_window(i: int, phi: np.ndarray, mom: np.ndarray, take=take) -> None:
             full[:] = 0
             full[take] = phi
-            record(i, full)
+            record(i, full, mom)
 
         grow = np.zeros(len(seg_start), dtype=bool)
 
@@ -838,24 +854,24 @@ def _windowed(fused, diagonals, phases, record, y0, row, seg_start, seg_len, row
             grow[:] = (foreseen > allow / 8) & room  # the ones close to it too: fewer restarts
             return True
 
-        out = fused.integrate(layout, diagonals, phases, y, t, rtol, atol, max_steps, record_window,
+        out = fused.integrate(layout, diagonals, plus, y, t, rtol, atol, max_steps, record_window,
                               norm_size=y0.size, leak_into=leaked, resume=resume, stop=stop)
         nfev += out.nfev
         if out.done:
             break
         resume, y = out, out.y
-        extra = np.maximum(2 * SUPPORT_PAD, lengths // 4)
+        extra = np.maximum(2 * SUPPORT_PAD, lengths // 8)
         restarts += 1
         lo = np.where(grow, np.maximum(lo - extra, 0), lo)
         hi = np.where(grow, np.minimum(hi + extra, seg_len), hi)
     eps = np.minimum(tail + leaked, 2 * norms)  # ‖φ - φ_window‖ ≤ ‖φ‖ + ‖φ_window‖ in any case
     bound = float(np.sum(2 * norms * eps + eps**2))
     if bound > tol and (hi - lo).sum() < y0.size:  # not foreseen: the whole sectors, no windows
-        layout = fused.Layout(row, seg_start, seg_len, rows_mz, rows_mplus, hbar)
-        nfev += fused.integrate(layout, diagonals, phases, y0, t, rtol, atol, max_steps, record).nfev
+        layout = fused.Layout(row, seg_start, seg_len, rows_mz, hbar, MAX_WORD_DEGREE)
+        nfev += fused.integrate(layout, diagonals, plus, y0, t, rtol, atol, max_steps, record).nfev
         return result(nfev, y0.size, (0.0, 0.0))
     if os.environ.get("SYMMAG_DEBUG_WINDOWS"):
-        print(f"windows: {restarts} regrowths, {int((hi - lo).sum())} of {y0.size} amplitudes")
+        print(f"windows: {restarts} regrowths, {initial} then {int((hi - lo).sum())} of {y0.size} amplitudes")
     return result(nfev, int((hi - lo).sum()), (float(np.sum(eps**2)), bound))
 
 

@@ -62,12 +62,13 @@ def _kernels():
     from numba import prange
 
     @numba.njit(parallel=PARALLEL, nogil=True, cache=False, fastmath={"contract", "reassoc", "nsz", "arcp"})
-    def combine(out, c1, v1, c2, v2, use2, idx, coef, hmul, k, prow, row, seg_start, seg_len, mz_row,
-                mplus_row, err, e5, e3, rtol, atol):  # pragma: no cover - compiled
-        """out = c1 v1 + c2 v2 + hmul Σ_j coef[j] k[idx[j]]; returns Re, Im ⟨M̂₊⟩ and ⟨M̂ᶻ⟩ of ψ = p φ
-        (p = prow[row]) and, with ``err``, Σ|Σ e5_j k_j / s|², Σ|Σ e3_j k_j / s|² with SciPy's scale
-        s = atol + rtol max(|v1|, |out|).  Real coefficients: the sums run over the float view, one
-        stage vector at a time over a segment (a contiguous, vectorized axpy into a buffer in cache)."""
+    def combine(out, c1, v1, c2, v2, use2, idx, coef, hmul, k, mplus, row, seg_start, seg_len, mz_row,
+                err, e5, e3, rtol, atol):  # pragma: no cover - compiled
+        """out = c1 v1 + c2 v2 + hmul Σ_j coef[j] k[idx[j]]; returns Re, Im ⟨M̂₊⟩ and ⟨M̂ᶻ⟩ (``mplus`` per
+        row: ⟨r|M̂₊|r+1⟩ in the picture of φ) and, with ``err``, Σ|Σ e5_j k_j / s|², Σ|Σ e3_j k_j / s|²
+        with SciPy's scale s = atol + rtol max(|v1|, |out|).  Real coefficients: the sums run over the float
+        view, one stage vector at a time over a segment (a contiguous, vectorized axpy into a buffer in
+        cache)."""
         nj = idx.shape[0]
         kf = k.view(np.float64).reshape(k.shape[0], 2 * k.shape[1])
         v1f = v1.view(np.float64)
@@ -112,14 +113,13 @@ def _kernels():
             for i in range(seg_len[s]):
                 v = out[a + i]
                 r = row[a + i]
-                psi = prow[r] * v
                 av2 = v.real * v.real + v.imag * v.imag
                 l_z += mz_row[r] * av2
-                q = prev.conjugate() * psi * prev_m
+                q = prev.conjugate() * v * prev_m
                 l_re += q.real
                 l_im += q.imag
-                prev = psi
-                prev_m = mplus_row[r]
+                prev = v
+                prev_m = mplus[r]
                 if err:
                     sc = atol + rtol * max(abs(v1[a + i]), math.sqrt(av2))
                     l5 += (a5[2 * i] ** 2 + a5[2 * i + 1] ** 2) / (sc * sc)
@@ -132,8 +132,9 @@ def _kernels():
         return p_re, p_im, m_z, s5, s3
 
     @numba.njit(parallel=PARALLEL, nogil=True, cache=False, fastmath={"contract", "reassoc", "nsz", "arcp"})
-    def rhs(out, phi, prow, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
-        """out = p̄ (-i/ħ)(H - E_k) p φ per pure state (segment), H by its diagonals over the rows,
+    def rhs(out, phi, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
+        """out = (-i/ħ)(H - E_k) φ per pure state (segment), H by its diagonals over the rows (in the
+        picture of φ: the phases folded in per row, :func:`fold`),
         E_k = Re⟨ψ_k|H|ψ_k⟩/⟨ψ_k|ψ_k⟩ -- the right-hand side of evolve_collective, fused.  A segment's
         rows are consecutive (one sector, m = +J ... -J), and H does not couple segments."""
         nd = hd.shape[0] // 2
@@ -145,7 +146,7 @@ def _kernels():
             g = np.empty(n, dtype=np.complex128)
             norm = 0.0
             for i in range(n):
-                v = prow[r0 + i] * phi[a + i]
+                v = phi[a + i]
                 psi[nd + i] = v
                 norm += v.real * v.real + v.imag * v.imag
             en = 0.0
@@ -161,10 +162,10 @@ def _kernels():
                 en /= norm
             for i in range(n):
                 d = g[i] - en * psi[nd + i]
-                out[a + i] = prow[r0 + i].conjugate() * complex(d.imag * inv_hbar, -d.real * inv_hbar)
+                out[a + i] = complex(d.imag * inv_hbar, -d.real * inv_hbar)
 
     @numba.njit(nogil=True, cache=False)
-    def leak(out, phi, prow, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
+    def leak(out, phi, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
         """out[s] = ‖(1 - P_s) H ψ_s‖/ħ: the rate at which H carries pure state s out of its window
         (rows row[a] ... row[a] + n - 1) -- H couples rows within nd of the edges, zero across sectors."""
         nd = hd.shape[0] // 2
@@ -179,30 +180,76 @@ def _kernels():
                 if r >= 0:
                     acc = 0j
                     for i in range(min(n, nd - d + 1)):
-                        acc += hd[nd + i + d, r] * prow[r0 + i] * phi[a + i]
+                        acc += hd[nd + i + d, r] * phi[a + i]
                     tot += acc.real * acc.real + acc.imag * acc.imag
                 r = r0 + n - 1 + d  # below: (Hψ)_r = Σ_i hd[nd - (r - r0 - i), r] ψ_i
                 if r < rows:
                     acc = 0j
                     for i in range(max(0, n - 1 + d - nd), n):
-                        acc += hd[nd - (r - r0 - i), r] * prow[r0 + i] * phi[a + i]
+                        acc += hd[nd - (r - r0 - i), r] * phi[a + i]
                     tot += acc.real * acc.real + acc.imag * acc.imag
             out[s] = math.sqrt(tot) * inv_hbar
 
-    return combine, rhs, leak
+    @numba.njit(nogil=True, cache=False)
+    def accumulate(hd, words, offsets, coefs, first, active):  # pragma: no cover - compiled
+        """hd[n_max + offsets[w], r] += coefs[w] words[w, r] for the rows r in ``active`` (zeroed first
+        when ``first``); one pass over the rows, the words real (M̂₊, M̂₋, M̂ᶻ have real elements)."""
+        nd = hd.shape[0] // 2
+        nw = words.shape[0]
+        for r in active:
+            if first:
+                for o in range(2 * nd + 1):
+                    hd[o, r] = 0
+            for w in range(nw):
+                hd[nd + offsets[w], r] += coefs[w] * words[w, r]
+
+    @numba.njit(nogil=True, cache=False)
+    def fold(hd, p, d, active):  # pragma: no cover - compiled
+        """The diagonal picture φ = p̄ ψ, p = e^{-iD(t - t₀)/ħ} per row: H - D becomes
+        p̄_r (H - D)_{r, r+k} p_{r+k} (on the active rows; p is needed there and within the band)."""
+        nd = hd.shape[0] // 2
+        rows = hd.shape[1]
+        for r in active:
+            hd[nd, r] -= d[r]
+            pr = p[r].conjugate()
+            for kk in range(1, nd + 1):
+                if r + kk < rows:
+                    hd[nd + kk, r] *= pr * p[r + kk]
+                if r >= kk:
+                    hd[nd - kk, r] *= pr * p[r - kk]
+
+    @numba.njit(nogil=True, cache=False)
+    def phases(p, d, scale, plus, mplus, active):  # pragma: no cover - compiled
+        """p_r = e^{-i scale d_r} on the active rows, and ``plus`` = p̄_r ⟨r|M̂₊|r+1⟩ p_{r+1} there."""
+        rows = p.shape[0]
+        for r in active:
+            x = scale * d[r]
+            p[r] = complex(math.cos(x), -math.sin(x))
+        for r in active:
+            if r + 1 < rows:
+                plus[r] = p[r].conjugate() * p[r + 1] * mplus[r]
+
+    return combine, rhs, leak, accumulate, fold, phases
 
 
 class Layout:
     """The flat layout of evolve_collective: element e is row ``row[e]`` of the stacked sectors; the
-    pure states are the segments [seg_start, seg_start + seg_len); ⟨M̂ᶻ⟩ and ⟨M̂₊⟩ per row."""
+    pure states are the segments [seg_start, seg_start + seg_len); ⟨r|M̂ᶻ|r⟩ per row."""
 
-    def __init__(self, row, seg_start, seg_len, mz_row, mplus_row, hbar):
+    def __init__(self, row, seg_start, seg_len, mz_row, hbar, band: int):
         self.row = np.ascontiguousarray(row, dtype=np.int64)
         self.seg_start = np.ascontiguousarray(seg_start, dtype=np.int64)
         self.seg_len = np.ascontiguousarray(seg_len, dtype=np.int64)
         self.mz_row = np.ascontiguousarray(mz_row, dtype=float)
-        self.mplus_row = np.ascontiguousarray(mplus_row, dtype=complex)
         self.inv_hbar = 1.0 / hbar
+        # the rows the segments cover, ``band`` more either side: the only rows of H (and of the
+        # phases) the kernels read, so the per-row work skips the rows no window reaches
+        rows = self.mz_row.size
+        first = self.row[self.seg_start]
+        edge = np.zeros(rows + 1, dtype=np.int64)
+        np.add.at(edge, np.maximum(first - band, 0), 1)
+        np.add.at(edge, np.minimum(first + self.seg_len + band, rows), -1)
+        self.active = np.flatnonzero(np.cumsum(edge[:-1]) > 0).astype(np.int64)
 
 
 _EMPTY_I = np.zeros(0, dtype=np.int64)
@@ -210,11 +257,12 @@ _EMPTY_F = np.zeros(0)
 
 
 def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarray],
-              phases: Callable[[float], np.ndarray], y0: np.ndarray, t: np.ndarray, rtol: float,
-              atol: float, max_steps: int, record: Callable[[int, np.ndarray], None],
+              plus: Callable[[float], np.ndarray], y0: np.ndarray, t: np.ndarray, rtol: float,
+              atol: float, max_steps: int, record: Callable[[int, np.ndarray, np.ndarray], None],
               norm_size: int | None = None, leak_into: np.ndarray | None = None,
               resume: Stop | None = None, stop: Callable[[np.ndarray, float], bool] | None = None) -> Stop:
-    """DOP853 from t[0] to t[-1], ``record(i, y(t[i]))`` at every t[i] (i ≥ 1) from the interpolant;
+    """DOP853 from t[0] to t[-1], ``record(i, y(t[i]), moments)`` at every t[i] (i ≥ 1) from the
+    interpolant;
     ``Stop.nfev`` is the number of right-hand sides.  ``norm_size``: the n of the RMS error norm
     (default y0.size; the untruncated size when the segments are windows, so that the error control
     is the untruncated one's).
@@ -223,9 +271,10 @@ def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarra
     ``stop(rates, t)``, asked after every accepted step (with ``leak_into``), ends the run early when it
     returns True; the returned :class:`Stop` then carries what ``resume`` needs to go on from there (with
     y in a new layout, e.g. grown windows).  Otherwise the run ends at t[-1], ``Stop.done`` True.
-    ``diagonals(tt, moments)`` gives the banded H - D at tt
-    for the frame moments (⟨M̂ˣ⟩, ⟨M̂ʸ⟩, ⟨M̂ᶻ⟩) of the stage; ``phases(tt)`` the per-row p = e^{-iDτ/ħ}."""
-    combine, rhs, leak = _kernels()
+    ``diagonals(tt, moments, active)`` gives the banded H - D at tt in the picture of φ (:func:`fold`)
+    for the moments (⟨M̂ˣ⟩, ⟨M̂ʸ⟩, ⟨M̂ᶻ⟩ in the frame, over the kept part) of the stage; ``plus(tt,
+    active)`` the row elements ⟨r|M̂₊|r+1⟩ in that picture; both are read only on ``layout.active``."""
+    combine, rhs, leak = _kernels()[:3]
     c = _tableau()
     lay = layout
     n = y0.size if norm_size is None else norm_size
@@ -240,20 +289,19 @@ def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarra
     def evaluate(tt, out_row, c1, v1, idx, coef, hmul, c2=0.0, v2=None):
         """One right-hand side at tt of φ = c1 v1 (+ c2 v2) + hmul Σ coef k[idx], into k[out_row]."""
         nonlocal nfev
-        prow = phases(tt)
         p_re, p_im, m_z, _, _ = combine(phi, c1, v1, c2, v1 if v2 is None else v2, v2 is not None, idx,
-                                        coef, hmul, k, prow, lay.row, lay.seg_start, lay.seg_len,
-                                        lay.mz_row, lay.mplus_row, False, _EMPTY_F, _EMPTY_F, rtol, atol)
-        hd = diagonals(tt, np.array([p_re, p_im, m_z]))
-        rhs(k[out_row], phi, prow, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
+                                        coef, hmul, k, plus(tt, lay.active), lay.row, lay.seg_start,
+                                        lay.seg_len, lay.mz_row, False, _EMPTY_F, _EMPTY_F, rtol, atol)
+        hd = diagonals(tt, np.array([p_re, p_im, m_z]), lay.active)
+        rhs(k[out_row], phi, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
         nfev += 1
-        return hd, prow
+        return hd
 
     t0, t_bound = float(t[0]) if resume is None else resume.t, float(t[-1])
-    hd0, prow0 = evaluate(t0, phys[0], 1.0, y, _EMPTY_I, _EMPTY_F, 0.0)
+    hd0 = evaluate(t0, phys[0], 1.0, y, _EMPTY_I, _EMPTY_F, 0.0)
     if leak_into is not None:
         rate_old, rate = np.empty(lay.seg_start.size), np.empty(lay.seg_start.size)
-        leak(rate_old, y, prow0, lay.row, hd0, lay.seg_start, lay.seg_len, lay.inv_hbar)
+        leak(rate_old, y, lay.row, hd0, lay.seg_start, lay.seg_len, lay.inv_hbar)
     if resume is None:
         h_abs = _initial_step(evaluate, k, phys, y, t0, t_bound, rtol, atol)
         tc, i, steps = t0, 1, 0
@@ -278,10 +326,9 @@ def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarra
             h_abs = abs(h)
             for s in range(1, ns):
                 evaluate(tc + c_vec[s] * h, phys[s], 1.0, y, phys[:s], a_mat[s, :s], h)
-            prow = phases(t_new)
-            p_re, p_im, m_z, s5, s3 = combine(y_new, 1.0, y, 0.0, y, False, phys[:ns], b_vec, h, k, prow,
-                                              lay.row, lay.seg_start, lay.seg_len, lay.mz_row,
-                                              lay.mplus_row, True, e5_all[:ns], e3_all[:ns], rtol, atol)
+            p_re, p_im, m_z, s5, s3 = combine(y_new, 1.0, y, 0.0, y, False, phys[:ns], b_vec, h, k,
+                                              plus(t_new, lay.active), lay.row, lay.seg_start, lay.seg_len,
+                                              lay.mz_row, True, e5_all[:ns], e3_all[:ns], rtol, atol)
             if s5 == 0 and s3 == 0:
                 error_norm = 0.0
             else:
@@ -296,11 +343,11 @@ def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarra
             h_abs *= max(MIN_FACTOR, SAFETY * error_norm**ERROR_EXPONENT)
             rejected = True
         # f at the accepted end point: SciPy's rk_step evaluates it also on rejected steps
-        hd = diagonals(t_new, np.array([p_re, p_im, m_z]))
-        rhs(k[phys[ns]], y_new, prow, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
+        hd = diagonals(t_new, np.array([p_re, p_im, m_z]), lay.active)
+        rhs(k[phys[ns]], y_new, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
         nfev += 1
         if leak_into is not None:
-            leak(rate, y_new, prow, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
+            leak(rate, y_new, lay.row, hd, lay.seg_start, lay.seg_len, lay.inv_hbar)
             leak_into += h * np.maximum(rate, rate_old)
             rate_old, rate = rate, rate_old
         t_old, tc = tc, t_new
@@ -310,10 +357,10 @@ def integrate(layout: Layout, diagonals: Callable[[float, np.ndarray], np.ndarra
                 evaluate(t_old + cs * h, phys[s], 1.0, y_old, phys[:s], a[:s], h)
             while i < t.size and t[i] <= tc:
                 ca, cb, coef = _dense_weights((t[i] - t_old) / (tc - t_old), h, d_mat, ns)
-                combine(phi, ca, y_old, cb, y, True, phys, coef, 1.0, k, phases(t[i]), lay.row,
-                        lay.seg_start, lay.seg_len, lay.mz_row, lay.mplus_row, False, _EMPTY_F, _EMPTY_F,
-                        rtol, atol)
-                record(i, phi)
+                mom = combine(phi, ca, y_old, cb, y, True, phys, coef, 1.0, k, plus(t[i], lay.active),
+                              lay.row, lay.seg_start, lay.seg_len, lay.mz_row, False, _EMPTY_F, _EMPTY_F,
+                              rtol, atol)
+                record(i, phi, np.array(mom[:3]))
                 i += 1
         phys[0], phys[ns] = phys[ns], phys[0]  # f_new is the next step's first stage
         if stop is not None and i < t.size and stop(rate_old, tc):
