@@ -73,6 +73,10 @@ MIN_RTOL = 100 * float(np.finfo(float).eps)
 #: Default step budget of :func:`evolve_collective`: the tests need at most about 110 steps
 #: (1280 right-hand sides); a step of 3 spins costs about 6 ms, so 5000 steps are 30 s.
 MAX_STEPS = 5_000
+#: integrator="auto" compiles (symmag.exact.fused, ~5 s of numba JIT once per process) from this many
+#: amplitudes on: at N = 100 (5.1e4 amplitudes, three periods) the compiled route saved ~1 s, at N = 200
+#: (1.6e5) ~5 s.  Below it SciPy's DOP853, unless windows (``support_tolerance``) are asked for.
+AUTO_COMPILED_AMPLITUDES = 100_000
 #: Rows added either side of a pure state's window with ``support_tolerance`` (twice the band of a
 #: quadratic Hamiltonian); windows grow by at least twice this.
 SUPPORT_PAD = 4
@@ -478,7 +482,8 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     (tableau, error norm, step control, dense output) in numba kernels fused with the right-hand side
     (:mod:`symmag.exact.fused`: a few passes over the amplitudes per evaluation instead of NumPy's dozens,
     threaded over the pure states; same answer to rounding, and one evaluation fewer per rejected step);
-    "auto" (default) is "compiled" when numba is installed and SYMMAG_NO_NUMBA is not set.
+    "auto" (default) is "compiled" when numba is installed, SYMMAG_NO_NUMBA is not set and the state has
+    at least :data:`AUTO_COMPILED_AMPLITUDES` amplitudes or windows are asked for, else "scipy".
     ``support_tolerance`` τ > 0 (compiled integrator only): each pure state is integrated on a window of
     its m rows (under P H P) instead of the whole sector -- their support is much narrower than 2J+1
     (at N = 1000 the weighted amplitudes above 1e-20 fill about 27 % of the rows).  What that costs is
@@ -512,14 +517,15 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
         raise SymmagInputError(f"diagonal_picture must be True or False, got {diagonal_picture!r}")
     if integrator not in ("auto", "scipy", "compiled"):
         raise SymmagInputError(f"integrator must be 'auto', 'scipy' or 'compiled', got {integrator!r}")
+    cut = _real(support_tolerance, "support_tolerance")
+    if not 0 <= cut < 1:
+        raise SymmagInputError(f"support_tolerance must be in [0, 1), got {support_tolerance!r}")
     if integrator != "scipy":
         compiled = _banded_kernel() is not None and _fused_available()
         if integrator == "compiled" and not compiled:
             raise SymmagInputError("integrator='compiled' needs numba (installed, SYMMAG_NO_NUMBA unset)")
-        integrator = "compiled" if compiled else "scipy"
-    cut = _real(support_tolerance, "support_tolerance")
-    if not 0 <= cut < 1:
-        raise SymmagInputError(f"support_tolerance must be in [0, 1), got {support_tolerance!r}")
+        large = sum(b.vectors.size for b in state.blocks) >= AUTO_COMPILED_AMPLITUDES
+        integrator = "compiled" if compiled and (integrator == "compiled" or large or cut > 0) else "scipy"
     if cut > 0 and integrator != "compiled" and not fixed:
         raise SymmagInputError("support_tolerance needs the compiled integrator (numba installed, "
                                "SYMMAG_NO_NUMBA unset, integrator 'auto' or 'compiled')")
@@ -777,10 +783,11 @@ def _fused_available() -> bool:
 
 @functools.cache
 def _compiled():
-    """Compiled once per process (a pure function of nothing: the cache only saves the compile)."""
+    """Compiled once per process (a pure function of nothing: the cache only saves the compile), and
+    cached on disk by numba (about 2 s of JIT otherwise)."""
     import numba
 
-    @numba.njit(cache=False, nogil=True)
+    @numba.njit(cache=True, nogil=True)
     def banded(hd, row, y):  # pragma: no cover - compiled
         n = hd.shape[0] // 2
         size = y.shape[0]

@@ -38,6 +38,9 @@ ERROR_EXPONENT = -1.0 / 8.0  # -1/(error estimator order 7 + 1)
 #: workqueue layer gained nothing (BENCHMARKS.md, issue 14, session 7).  Set SYMMAG_FUSED_THREADS=1
 #: before the first use to compile the threaded kernels.
 PARALLEL = bool(__import__("os").environ.get("SYMMAG_FUSED_THREADS"))
+#: LLVM may contract and reassociate (FMA, vectorized sums); no assumption of finite values, so a NaN
+#: still reaches the error norm and stops the run.
+_FAST = {"contract", "reassoc", "nsz", "arcp"}
 
 
 def available() -> bool:
@@ -57,11 +60,12 @@ def _tableau():
 
 @functools.cache
 def _kernels():
-    """The two kernels, compiled once per process."""
+    """The kernels, compiled once (about 5 s) and cached on disk by numba (``__pycache__`` next to this
+    file, or numba's user-wide cache directory), except the threaded variant."""
     import numba
     from numba import prange
 
-    @numba.njit(parallel=PARALLEL, nogil=True, cache=False, fastmath={"contract", "reassoc", "nsz", "arcp"})
+    @numba.njit(parallel=PARALLEL, nogil=True, cache=not PARALLEL, fastmath=_FAST)
     def combine(out, c1, v1, c2, v2, use2, idx, coef, hmul, k, mplus, row, seg_start, seg_len, mz_row,
                 err, e5, e3, rtol, atol):  # pragma: no cover - compiled
         """out = c1 v1 + c2 v2 + hmul Σ_j coef[j] k[idx[j]]; returns Re, Im ⟨M̂₊⟩ and ⟨M̂ᶻ⟩ (``mplus`` per
@@ -131,7 +135,7 @@ def _kernels():
             s3 += l3
         return p_re, p_im, m_z, s5, s3
 
-    @numba.njit(parallel=PARALLEL, nogil=True, cache=False, fastmath={"contract", "reassoc", "nsz", "arcp"})
+    @numba.njit(parallel=PARALLEL, nogil=True, cache=not PARALLEL, fastmath=_FAST)
     def rhs(out, phi, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
         """out = (-i/ħ)(H - E_k) φ per pure state (segment), H by its diagonals over the rows (in the
         picture of φ: the phases folded in per row, :func:`fold`),
@@ -164,7 +168,7 @@ def _kernels():
                 d = g[i] - en * psi[nd + i]
                 out[a + i] = complex(d.imag * inv_hbar, -d.real * inv_hbar)
 
-    @numba.njit(nogil=True, cache=False)
+    @numba.njit(nogil=True, cache=True)
     def leak(out, phi, row, hd, seg_start, seg_len, inv_hbar):  # pragma: no cover - compiled
         """out[s] = ‖(1 - P_s) H ψ_s‖/ħ: the rate at which H carries pure state s out of its window
         (rows row[a] ... row[a] + n - 1) -- H couples rows within nd of the edges, zero across sectors."""
@@ -190,7 +194,7 @@ def _kernels():
                     tot += acc.real * acc.real + acc.imag * acc.imag
             out[s] = math.sqrt(tot) * inv_hbar
 
-    @numba.njit(nogil=True, cache=False)
+    @numba.njit(nogil=True, cache=True)
     def accumulate(hd, words, offsets, coefs, first, active):  # pragma: no cover - compiled
         """hd[n_max + offsets[w], r] += coefs[w] words[w, r] for the rows r in ``active`` (zeroed first
         when ``first``); one pass over the rows, the words real (M̂₊, M̂₋, M̂ᶻ have real elements)."""
@@ -203,7 +207,7 @@ def _kernels():
             for w in range(nw):
                 hd[nd + offsets[w], r] += coefs[w] * words[w, r]
 
-    @numba.njit(nogil=True, cache=False)
+    @numba.njit(nogil=True, cache=True)
     def fold(hd, p, d, active):  # pragma: no cover - compiled
         """The diagonal picture φ = p̄ ψ, p = e^{-iD(t - t₀)/ħ} per row: H - D becomes
         p̄_r (H - D)_{r, r+k} p_{r+k} (on the active rows; p is needed there and within the band)."""
@@ -218,7 +222,7 @@ def _kernels():
                 if r >= kk:
                     hd[nd - kk, r] *= pr * p[r - kk]
 
-    @numba.njit(nogil=True, cache=False)
+    @numba.njit(nogil=True, cache=True)
     def phases(p, d, scale, plus, mplus, active):  # pragma: no cover - compiled
         """p_r = e^{-i scale d_r} on the active rows, and ``plus`` = p̄_r ⟨r|M̂₊|r+1⟩ p_{r+1} there."""
         rows = p.shape[0]
