@@ -10,8 +10,10 @@ error norm, the 7 vectors of the dense output), and the right-hand side in NumPy
 the other applies H - D - E_k to each pure state (a segment of 2J+1 amplitudes, held in cache) and
 writes the stage.  The new solution and the error norm are one pass; the interpolant at an output time
 is one linear combination (its coefficients computed from SciPy's Horner scheme), so the dense output's
-seven vectors are never formed.  Segments are independent: the kernels run over them with
-``numba.prange`` (threads: ``NUMBA_NUM_THREADS``).
+seven vectors are never formed.  The phases of the diagonal picture are folded into H's diagonals per row
+(:func:`fold`), so the amplitude kernels work on φ directly; the per-row work runs only on the rows the
+segments reach (:class:`Layout`).  Segments are independent: the amplitude kernels run over them with
+``numba.prange``, threaded only with :data:`PARALLEL`.
 
 Same method, so the same answer to rounding: the step sequence is SciPy's (``select_initial_step``,
 SAFETY 0.9, factors 0.2-10, error exponent -1/8, the E3/E5 norm); the only difference is that a rejected
@@ -35,8 +37,8 @@ SAFETY, MIN_FACTOR, MAX_FACTOR = 0.9, 0.2, 10.0
 ERROR_EXPONENT = -1.0 / 8.0  # -1/(error estimator order 7 + 1)
 #: Threads over the pure states (numba ``parallel``); off by default: on the 2-core development machine
 #: with another process busy, numba's OpenMP layer made each kernel 9x slower with 2 threads, and its
-#: workqueue layer gained nothing (BENCHMARKS.md, issue 14, session 7).  Set SYMMAG_FUSED_THREADS=1
-#: before the first use to compile the threaded kernels.
+#: workqueue layer gained 10 % (BENCHMARKS.md, issue 14, session 7).  Set SYMMAG_FUSED_THREADS=1 (with
+#: NUMBA_THREADING_LAYER=workqueue) before the first use to compile the threaded kernels (not cached).
 PARALLEL = bool(__import__("os").environ.get("SYMMAG_FUSED_THREADS"))
 #: LLVM may contract and reassociate (FMA, vectorized sums); no assumption of finite values, so a NaN
 #: still reaches the error norm and stops the run.
