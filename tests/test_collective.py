@@ -200,6 +200,7 @@ def test_the_compiled_integrator_is_scipys_dop853_and_windows_keep_their_bound()
         assert res.n_amplitudes == ref.n_amplitudes and res.truncation_bound == 0
     win = evolve_collective(h, state, t, support_tolerance=1e-10, **opts)
     assert 0 < win.truncation_bound <= 1e-10 and win.truncated_weight <= win.truncation_bound
+    assert win.regrowths >= 0 and res.regrowths == 0
     assert win.n_amplitudes < res.n_amplitudes
     assert np.abs(win.M - res.M).max() < 1e-9 and np.abs(win.G - res.G).max() < 1e-8
     assert np.abs(res.M[0] - res.M[0, 0]).max() > 0.01  # it moved

@@ -41,7 +41,6 @@ import functools
 import itertools
 import math
 import numbers
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -383,6 +382,8 @@ class CollectiveResult:
     truncation_bound: float = 0.0
     #: amplitudes integrated (the windows' total, when they were last grown, with ``support_tolerance``)
     n_amplitudes: int = 0
+    #: times the windows were grown during the run (each one restart of the integrator, one evaluation)
+    regrowths: int = 0
 
 
 def _rotation(omega: np.ndarray, tau: float) -> np.ndarray:
@@ -733,9 +734,9 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
                                    record_moments).nfev
             return _result(t, m_out, g_out, state, nfev, obs_out, observables, n_amplitudes=y0.size)
 
-        def done(nfev: int, n_amp: int, trunc: tuple[float, float]) -> CollectiveResult:
+        def done(nfev: int, n_amp: int, trunc: tuple[float, float], regrowths: int = 0) -> CollectiveResult:
             return _result(t, m_out, g_out, state, nfev, obs_out, observables, n_amplitudes=n_amp,
-                           truncated=trunc)
+                           truncated=trunc, regrowths=regrowths)
 
         return _windowed(fused, fused_diagonals, plus_rows, record_moments, y0, row, seg_start, seg_len,
                          rows_mz, hbar, t, rtol, atol, max_steps, cut, done)
@@ -830,7 +831,6 @@ def _windowed(fused, diagonals, plus, record, y0, row, seg_start, seg_len, rows_
         hi[s] = max(hi[s], lo[s] + 1)
         tail[s] = math.sqrt(max(float(np.sum(w2[:lo[s]]) + np.sum(w2[hi[s]:])), 0.0))
     leaked = np.zeros(len(seg_start))
-    initial = int((hi - lo).sum())
     full = np.zeros_like(y0)
     t_end, nfev, resume, y, restarts = float(t[-1]), 0, None, None, 0
     take = np.zeros(0, dtype=np.int64)
@@ -876,20 +876,18 @@ def _windowed(fused, diagonals, plus, record, y0, row, seg_start, seg_len, rows_
     if bound > tol and (hi - lo).sum() < y0.size:  # not foreseen: the whole sectors, no windows
         layout = fused.Layout(row, seg_start, seg_len, rows_mz, hbar, MAX_WORD_DEGREE)
         nfev += fused.integrate(layout, diagonals, plus, y0, t, rtol, atol, max_steps, record).nfev
-        return result(nfev, y0.size, (0.0, 0.0))
-    if os.environ.get("SYMMAG_DEBUG_WINDOWS"):
-        print(f"windows: {restarts} regrowths, {initial} then {int((hi - lo).sum())} of {y0.size} amplitudes")
-    return result(nfev, int((hi - lo).sum()), (float(np.sum(eps**2)), bound))
+        return result(nfev, y0.size, (0.0, 0.0), restarts)
+    return result(nfev, int((hi - lo).sum()), (float(np.sum(eps**2)), bound), restarts)
 
 
 def _result(t: np.ndarray, m_out: np.ndarray, g_out: np.ndarray | None, state: CollectiveState, nfev: int,
             obs_out: dict, observables, n_amplitudes: int = 0,
-            truncated: tuple[float, float] = (0.0, 0.0)) -> CollectiveResult:
+            truncated: tuple[float, float] = (0.0, 0.0), regrowths: int = 0) -> CollectiveResult:
     obs = None if observables is None else {name: (v.real if np.abs(v.imag).max(initial=0) <= 1e-12 *
                                                    max(np.abs(v.real).max(initial=0), 1) else v)
                                              for name, v in obs_out.items()}
     return CollectiveResult(t, m_out, g_out, state.neglected_weight, state.sectors, state.n_states, nfev,
-                            obs, truncated[0], truncated[1], n_amplitudes)
+                            obs, truncated[0], truncated[1], n_amplitudes, regrowths)
 
 
 def _propagate_fixed(hd: np.ndarray, y0: np.ndarray, dims: np.ndarray, starts: np.ndarray,
