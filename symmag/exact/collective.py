@@ -739,7 +739,8 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
                            truncated=trunc, regrowths=regrowths)
 
         return _windowed(fused, fused_diagonals, plus_rows, record_moments, y0, row, seg_start, seg_len,
-                         rows_mz, hbar, t, rtol, atol, max_steps, cut, done)
+                         rows_mz, hbar, t, rtol, atol, max_steps, cut, done,
+                         needs_vector=g_out is not None or bool(wanted))
     elif t.size > 1:
         solver = DOP853(rhs, t[0], y0, t[-1], rtol=rtol, atol=atol)
         i, steps = 1, 0
@@ -808,7 +809,7 @@ def _compiled():
 
 
 def _windowed(fused, diagonals, plus, record, y0, row, seg_start, seg_len, rows_mz, hbar, t, rtol, atol,
-              max_steps, tol, result):
+              max_steps, tol, result, needs_vector: bool = True):
     """The compiled integration with each pure state k on a window of its rows (``support_tolerance``).
 
     Budget: Σ_k 2‖φ_k‖ε_k ≤ tol, shared evenly, ε_k = tail_k + leaked_k ≤ allow_k = tol/(2K‖φ_k‖).  The
@@ -848,8 +849,9 @@ def _windowed(fused, diagonals, plus, record, y0, row, seg_start, seg_len, rows_
             y = full[take]
 
         def record_window(i: int, phi: np.ndarray, mom: np.ndarray, take=take) -> None:
-            full[:] = 0
-            full[take] = phi
+            if needs_vector:  # G or observables: the whole layout, zeros outside the windows
+                full[:] = 0
+                full[take] = phi
             record(i, full, mom)
 
         grow = np.zeros(len(seg_start), dtype=bool)
