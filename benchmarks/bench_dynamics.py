@@ -30,8 +30,10 @@ Issue #14's figures (``--issue14``, instead of the sweep): the fixed H at N = 20
 ours (exact per-sector propagation, ``symmag.exact.solve.solve_collective`` from the symbolic H) against
 QuTiP mesolve per sector, both against a tight reference (our ODE route at rtol 1e-12) in the same
 run; the self-consistent problem for three periods at N = 200, 400, 1000 (each against a reference
-at rtol 1e-12, skipped past --budget-sc seconds); and ``hierarchy`` of (63) to order 6, cold, in a
-fresh process.
+at rtol 1e-12, skipped past --budget-sc seconds): the compiled DOP853 (``symmag.exact.fused``) with
+windows of the pure states (``--support-tolerance``), beside the previous route (SciPy's DOP853 on
+whole sectors) up to --scipy-max, M saved with ``--save DIR``; and ``hierarchy`` of (63) to order 6,
+cold, in a fresh process.
 
 Usage: python benchmarks/bench_dynamics.py [--repeats 3] [--budget 20] [--quick] [--issue14]
 """
@@ -261,34 +263,51 @@ def issue14_rest(args, periods: int, t: np.ndarray) -> None:
     import sys
 
     warm = thermal_state(CollectiveSystem(4, volume=4), R0, BETA, weight_cutoff=CUTOFF)
-    evolve_collective(model(4), warm, [0.0, 0.1], frame=FRAME)  # compile the numba kernel outside the timings
-    print(f"\nSelf-consistent H, {periods} periods, rotating frame + diagonal picture, rtol 1e-10/atol 1e-12 "
-          "against the same at rtol 1e-12/atol 1e-14; 'frame only': the rotating frame alone (the previous "
-          f"route), run up to N = {args.frame_max}:")
-    print(f"{'N':>6} {'states':>7} {'neglected':>10} {'seconds':>9} {'nfev':>7} {'max|dM|':>9} {'ref s':>8}"
-          f" {'frame only s':>13} {'nfev':>7} {'ratio':>6}")
+    for tol in (0.0, args.support_tolerance):  # compile the numba kernels outside the timings
+        evolve_collective(model(4), warm, [0.0, 0.1], frame=FRAME, diagonal_picture=True,
+                          support_tolerance=tol)
+    print(f"\nSelf-consistent H, {periods} periods, rotating frame + diagonal picture, rtol 1e-10/atol "
+          f"1e-12, compiled DOP853, windows at support_tolerance {args.support_tolerance:g}; reference: rtol "
+          f"1e-12/atol 1e-14 on whole sectors (windows at {args.ref_support_tolerance:g} from N = "
+          f"{args.ref_windows_from}); 'scipy': the previous route (SciPy's DOP853, whole sectors), up to "
+          f"N = {args.scipy_max}; seconds wall (CPU of this process), load average after each run:")
+    print(f"{'N':>6} {'states':>7} {'neglected':>10} {'amplitudes':>17} {'bound':>8} {'seconds':>15}"
+          f" {'nfev':>6} {'max|dM|':>9} {'ref s':>8} {'ref nfev':>8} {'scipy s':>8} {'nfev':>6}"
+          f" {'ratio':>6}  load")
     for n in args.sc_spins:
         system = CollectiveSystem(n, volume=n)
         state = thermal_state(system, R0, BETA, weight_cutoff=CUTOFF)
-        t0 = time.perf_counter()
         picture = {"frame": FRAME, "max_steps": 10**6, "diagonal_picture": True}
-        res = evolve_collective(model(n), state, t, **TOL, **picture)
-        sec = time.perf_counter() - t0
-        line = f"{n:>6} {state.n_states:>7} {state.neglected_weight:>10.1e} {sec:>9.1f} {res.nfev:>7}"
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = evolve_collective(model(n), state, t, **TOL, **picture,
+                                support_tolerance=args.support_tolerance)
+        sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+        total = sum(b.vectors.size for b in state.blocks)
+        line = (f"{n:>6} {state.n_states:>7} {state.neglected_weight:>10.1e} {res.n_amplitudes:>8}/{total:<8}"
+                f" {res.truncation_bound:>8.1e} {sec:>7.1f} ({cpu:>5.1f}) {res.nfev:>6}")
+        loads = [os.getloadavg()[0]]
         if sec > args.budget_sc:
-            line += f" {'-':>9} {'-':>8}"
+            line += f" {'-':>9} {'-':>8} {'-':>8}"
         else:
+            ref_tol = args.ref_support_tolerance if n >= args.ref_windows_from else 0.0
             t0 = time.perf_counter()
-            tight = evolve_collective(model(n), state, t, rtol=1e-12, atol=1e-14, **picture)
-            line += f" {np.abs(res.M - tight.M).max():>9.1e} {time.perf_counter() - t0:>8.1f}"
-        if n <= args.frame_max:
+            tight = evolve_collective(model(n), state, t, rtol=1e-12, atol=1e-14, **picture,
+                                      support_tolerance=ref_tol)
+            line += f" {np.abs(res.M - tight.M).max():>9.1e} {time.perf_counter() - t0:>8.1f} {tight.nfev:>8}"
+            loads.append(os.getloadavg()[0])
+        if n <= args.scipy_max:
             t0 = time.perf_counter()
-            old = evolve_collective(model(n), state, t, frame=FRAME, **TOL, max_steps=10**6)
+            old = evolve_collective(model(n), state, t, **TOL, **picture, integrator="scipy")
             t_old = time.perf_counter() - t0
-            line += f" {t_old:>13.1f} {old.nfev:>7} {t_old / sec:>6.2f}"
+            line += f" {t_old:>8.1f} {old.nfev:>6} {t_old / sec:>6.2f}"
             if sec <= args.budget_sc:
-                line += f"  (frame only vs reference: {np.abs(old.M - tight.M).max():.1e})"
-        print(line, flush=True)
+                line += f"  (scipy vs reference {np.abs(old.M - tight.M).max():.1e})"
+            loads.append(os.getloadavg()[0])
+        print(line + "  load " + " ".join(f"{x:.1f}" for x in loads), flush=True)
+        if args.save:
+            os.makedirs(args.save, exist_ok=True)
+            np.savez(os.path.join(args.save, f"sc_{n}.npz"), t=t, M=res.M,
+                     **({} if sec > args.budget_sc else {"M_ref": tight.M}))
     code = ("import time; t0 = time.perf_counter(); from derivations.models import spin_spin_hamiltonian; "
             "from symmag.theory.hierarchy import hierarchy; h = spin_spin_hamiltonian(); "
             "t1 = time.perf_counter(); "
@@ -319,7 +338,14 @@ def main() -> None:
     p.add_argument("--issue14", action="store_true", help="issue #14's three figures instead of the sweep")
     p.add_argument("--sc-spins", type=int, nargs="*", default=[200, 400, 1000])
     p.add_argument("--budget-sc", type=float, default=600.0, help="no reference run past this (s)")
-    p.add_argument("--frame-max", type=int, default=400, help="the rotating frame alone up to this N")
+    p.add_argument("--scipy-max", type=int, default=400,
+                   help="the previous route (SciPy DOP853) up to this N")
+    p.add_argument("--support-tolerance", type=float, default=1e-10,
+                   help="windows of the pure states: the bound on the trace norm they may cost")
+    p.add_argument("--ref-support-tolerance", type=float, default=1e-12, help="the reference's windows")
+    p.add_argument("--ref-windows-from", type=int, default=1000,
+                   help="the reference on whole sectors below this N, on windows from it")
+    p.add_argument("--save", default="", help="--issue14: save M of the self-consistent runs here (.npz)")
     p.add_argument("--skip-fixed", action="store_true", help="--issue14 without the fixed-H/QuTiP figure")
     p.add_argument("--no-hierarchy", action="store_true", help="--issue14 without the hierarchy figure")
     args = p.parse_args()

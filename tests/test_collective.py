@@ -175,6 +175,37 @@ def test_the_diagonal_picture_takes_fewer_steps_for_the_same_answer():
     assert np.abs(frame.M[0] - frame.M[0, 0]).max() > 0.05  # it moved
 
 
+def test_the_compiled_integrator_is_scipys_dop853_and_windows_keep_their_bound():
+    """integrator='compiled' (symmag.exact.fused: SciPy's tableau, error norm and step control in numba)
+    against SciPy's DOP853 on the benchmark's problem (N = 30, t ≤ 1, with and without the
+    diagonal picture): the same steps and M, G to rounding.  support_tolerance: each state on a window
+    of its rows, the measured bound within the tolerance, M within it of the whole-sector run."""
+    pytest.importorskip("numba")
+    n = 30
+    state = thermal_state(CollectiveSystem(n, volume=n), (math.sin(0.5), 0.0, math.cos(0.5)), math.log(3))
+
+    def h(t, mag):
+        poly = {(a, b): 4 / n * mag[a] * mag[b] for a, b in WORDS[3:]}
+        poly[(2,)] = -1.0
+        poly[(2, 2)] += -1 / n
+        return poly
+
+    t = np.linspace(0, 1.0, 3)
+    for picture in (True, False):
+        opts = {"frame": (0, 0, -1), "second_moments": True, "diagonal_picture": picture}
+        ref = evolve_collective(h, state, t, integrator="scipy", **opts)
+        res = evolve_collective(h, state, t, integrator="compiled", **opts)
+        assert np.abs(res.M - ref.M).max() < 1e-12 and np.abs(res.G - ref.G).max() < 1e-11
+        assert res.nfev <= ref.nfev <= res.nfev + ref.nfev // 13 + 1  # one fewer per rejected step
+        assert res.n_amplitudes == ref.n_amplitudes and res.truncation_bound == 0
+    win = evolve_collective(h, state, t, support_tolerance=1e-10, **opts)
+    assert 0 < win.truncation_bound <= 1e-10 and win.truncated_weight <= win.truncation_bound
+    assert win.regrowths >= 0 and res.regrowths == 0
+    assert win.n_amplitudes < res.n_amplitudes
+    assert np.abs(win.M - res.M).max() < 1e-9 and np.abs(win.G - res.G).max() < 1e-8
+    assert np.abs(res.M[0] - res.M[0, 0]).max() > 0.01  # it moved
+
+
 def test_user_blocks_match_the_full_space():
     """rho = A†A/Z with A a polynomial in M0 is, in every sector, d_J copies of A_J†A_J: given as
     blocks it must evolve like the full-space state (N = 4, self-consistent H)."""
@@ -286,6 +317,12 @@ def test_agrees_with_qutip_for_fifty_spins():
     (lambda: evolve_collective(lambda t, m: {"z": 1.0}, np.eye(2), [0.0, 1.0]), "CollectiveState"),
     (lambda: evolve_collective(lambda t, m: {"z": 1.0}, thermal_state(CollectiveSystem(3), (0, 0, 1), 1.0),
                                [0.0, 1.0], diagonal_picture="yes"), "diagonal_picture"),
+    (lambda: evolve_collective(lambda t, m: {"z": 1.0}, thermal_state(CollectiveSystem(3), (0, 0, 1), 1.0),
+                               [0.0, 1.0], integrator="rk4"), "integrator"),
+    (lambda: evolve_collective(lambda t, m: {"z": 1.0}, thermal_state(CollectiveSystem(3), (0, 0, 1), 1.0),
+                               [0.0, 1.0], support_tolerance=-1.0), "support_tolerance"),
+    (lambda: evolve_collective(lambda t, m: {"z": 1.0}, thermal_state(CollectiveSystem(3), (0, 0, 1), 1.0),
+                               [0.0, 1.0], support_tolerance=1e-10, integrator="scipy"), "compiled"),
 ])
 def test_bad_input_is_one_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message) as err:

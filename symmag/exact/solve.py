@@ -389,8 +389,8 @@ def solve_collective(hamiltonian, state: CollectiveState, t_eval: Sequence[float
                      moment: Sequence | None = None, **options) -> ExactRun:
     """Translate ``hamiltonian`` (:func:`to_collective`), check it at t_eval[0] on ``state``, then
     :func:`symmag.exact.collective.evolve_collective` (``options``: frame, second_moments, observables,
-    rtol, atol, max_steps, diagonal_picture).  A Hamiltonian without t- or M-dependence is handed
-    over as a fixed polynomial, which the solver propagates exactly per sector."""
+    rtol, atol, max_steps, diagonal_picture, integrator, support_tolerance).  A Hamiltonian without t- or
+    M-dependence is handed over as a fixed polynomial, which the solver propagates exactly per sector."""
     if not isinstance(state, CollectiveState):
         raise SymmagInputError(f"state must be a CollectiveState, got {type(state).__name__}")
     ch = to_collective(hamiltonian, state.system, parameters=parameters, field=field, moment=moment)
