@@ -515,6 +515,10 @@ class _Group:
             text = f"numpy.hypot({text}, {prefix}{i})"
         return text
 
+    def squares(self, prefix: str) -> str:
+        """The sum of the squares of the locals ``prefix{i}``, in the order NumPy sums them."""
+        return " + ".join(f"{prefix}{i} * {prefix}{i}" for i in self.indices)
+
 
 def _linear(terms: Sequence[tuple[int, object]], name: str) -> str:
     """sum_q a_q * name.format(q), the coefficients as float literals, zeros left out."""
