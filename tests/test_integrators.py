@@ -91,6 +91,18 @@ def test_backends_agree_and_each_system_is_independent(fast, plain):
     assert np.array_equal(alone.y[:, 0], a.y[:, j]) and alone.steps[0] == a.steps[j]
 
 
+def test_step_power_is_the_same_in_both_backends_and_close_to_pow(fast):
+    """The step factor's err^-0.2 without pow: the kernels' _step_power and the NumPy
+    fallback's step_power agree bit for bit, and both are within 5e-7 of pow where it matters."""
+    from symmag.numeric.integrators import ERROR_EXPONENT, step_power
+
+    err = np.concatenate([np.geomspace(1e-8, 1e5, 3001), [0.0, 2.0**-18, 2.0**11, 1.0, np.inf]])
+    compiled = np.array([fast._step_power(e) for e in err])
+    assert np.array_equal(compiled, step_power(err))
+    inside = (err >= 2.0**-18) & (err <= 2.0**11)
+    assert np.abs(compiled[inside] / err[inside] ** ERROR_EXPONENT - 1).max() <= 5e-7
+
+
 def test_per_system_step_control(fast):
     """Two systems 25x apart in time scale: the fast one takes about 25x the steps."""
     y0 = np.array([[0.6, 0.0, 0.8], [0.6, 0.0, 0.8]]).T

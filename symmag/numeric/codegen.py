@@ -515,6 +515,10 @@ class _Group:
             text = f"numpy.hypot({text}, {prefix}{i})"
         return text
 
+    def squares(self, prefix: str) -> str:
+        """The sum of the squares of the locals ``prefix{i}``, in the order NumPy sums them."""
+        return " + ".join(f"{prefix}{i} * {prefix}{i}" for i in self.indices)
+
 
 def _linear(terms: Sequence[tuple[int, object]], name: str) -> str:
     """sum_q a_q * name.format(q), the coefficients as float literals, zeros left out."""
@@ -553,6 +557,9 @@ def _dp54_context(n: int) -> dict:
         dp_out=[" + ".join(f"_v{q}*_k{q}_{i}" for q, _ in dense) for i in range(n)],
         dp_control=f"{ig.SAFETY!r}, {ig.MIN_FACTOR!r}, {ig.MAX_FACTOR!r}",
         dp_exponent=repr(ig.ERROR_EXPONENT), min_step=repr(ig.MIN_STEP),
+        dp_power=dict(clamp=[repr(c) for c in ig.POWER_CLAMP], scale=repr(ig.POWER_SCALE),
+                      start=repr(ig.POWER_START), steps=[[repr(c) for c in row] for row in ig.POWER_STEPS],
+                      poly=[repr(c) for c in ig.POWER_POLY]),
         lanes=DP54_LANES,
     )
 
