@@ -494,6 +494,9 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     same H(t), so |ΔM^a| ≤ τ·|γ|ħJ_max/V -- stays ≤ τ (:func:`_windowed`; if it does not, the run
     is repeated on whole sectors).  The error norm is over the untruncated number of amplitudes, so
     the step control is the untruncated run's (the dropped amplitudes carry no error of their own).
+    "Along the same H(t)": for a self-consistent H the bound does not cover how a change of M feeds
+    back into H (nor does the thermal weight cutoff); the benchmark measures that against a run
+    with tighter windows.
     More than ``max_steps`` integrator steps, or an integrator failure, is a
     :class:`SymmagInputError` (the tolerances or the Hamiltonian ask too much)."""
     if not isinstance(state, CollectiveState):
