@@ -482,7 +482,8 @@ def evolve_collective(hamiltonian: Hamiltonian | Polynomial, state: CollectiveSt
     ``integrator``: "scipy" is SciPy's DOP853 driven step by step; "compiled" the same method
     (tableau, error norm, step control, dense output) in numba kernels fused with the right-hand side
     (:mod:`symmag.exact.fused`: a few passes over the amplitudes per evaluation instead of NumPy's dozens,
-    threaded over the pure states; same answer to rounding, and one evaluation fewer per rejected step);
+    threaded over the pure states only with SYMMAG_FUSED_THREADS set; same answer to rounding, and one
+    evaluation fewer per rejected step);
     "auto" (default) is "compiled" when numba is installed, SYMMAG_NO_NUMBA is not set and the state has
     at least :data:`AUTO_COMPILED_AMPLITUDES` amplitudes or windows are asked for, else "scipy".
     ``support_tolerance`` τ > 0 (compiled integrator only): each pure state is integrated on a window of

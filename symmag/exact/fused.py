@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ ERROR_EXPONENT = -1.0 / 8.0  # -1/(error estimator order 7 + 1)
 #: with another process busy, numba's OpenMP layer made each kernel 9x slower with 2 threads, and its
 #: workqueue layer gained 10 % (BENCHMARKS.md, issue 14, session 7).  Set SYMMAG_FUSED_THREADS=1 (with
 #: NUMBA_THREADING_LAYER=workqueue) before the first use to compile the threaded kernels (not cached).
-PARALLEL = bool(__import__("os").environ.get("SYMMAG_FUSED_THREADS"))
+PARALLEL = bool(os.environ.get("SYMMAG_FUSED_THREADS"))
 #: LLVM may contract and reassociate (FMA, vectorized sums); no assumption of finite values, so a NaN
 #: still reaches the error norm and stops the run.
 _FAST = {"contract", "reassoc", "nsz", "arcp"}
