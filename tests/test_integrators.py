@@ -1,5 +1,5 @@
-"""Per-system ensemble integrators (issue #15): dp54 and rk4, generated numba kernels and the
-NumPy fallback, through symmag.numeric.simulate.simulate(..., integrator=...)."""
+"""Per-system ensemble integrators (issue #15): dp54, dop853 and rk4, generated numba kernels and
+the NumPy fallback, through symmag.numeric.simulate.simulate(..., integrator=...)."""
 
 from __future__ import annotations
 
@@ -56,15 +56,37 @@ def errors(sim, y0, p) -> np.ndarray:
 T = np.linspace(0.0, 30.0, 61)
 
 
+@pytest.mark.parametrize("integrator", ["dp54", "dop853"])
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_dp54_matches_the_closed_form_for_every_system(fast, plain, backend):
+def test_adaptive_matches_the_closed_form_for_every_system(fast, plain, backend, integrator):
     y0, p = spread(12)
-    sim = simulate(fast if backend == "numba" else plain, y0, (0, 30), p, t_eval=T, integrator="dp54",
+    sim = simulate(fast if backend == "numba" else plain, y0, (0, 30), p, t_eval=T, integrator=integrator,
                    rtol=1e-10, atol=1e-12)
     assert sim.success, sim.message
-    assert sim.y.shape == (3, 12, T.size) and sim.integrator == "dp54"
-    assert errors(sim, y0, p).max() <= 2e-8  # every system, every output time
+    assert sim.y.shape == (3, 12, T.size) and sim.integrator == integrator
+    assert errors(sim, y0, p).max() <= 2e-8  # every system, every output time (dense output too)
     assert np.all(sim.steps > 0) and sim.rejected is not None
+
+
+def test_dop853_takes_fewer_steps_than_dp54_at_a_tight_tolerance(fast):
+    """The reason to choose it: at rtol 1e-8 the eighth-order pair needs a fifth of dp54's steps,
+    and is as accurate."""
+    y0, p = spread(12)
+    five = simulate(fast, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-8, atol=1e-12)
+    eight = simulate(fast, y0, (0, 30), p, t_eval=T, integrator="dop853", rtol=1e-8, atol=1e-12)
+    assert (eight.steps + eight.rejected).sum() * 4 < (five.steps + five.rejected).sum()
+    assert errors(eight, y0, p).max() <= errors(five, y0, p).max()
+
+
+def test_dop853_tableau_is_scipys():
+    """The DOP853 coefficients the kernels are rendered from (float literals in
+    symmag.numeric.integrators) are SciPy's, to the bit."""
+    c = pytest.importorskip("scipy.integrate._ivp.dop853_coefficients")
+    from symmag.numeric import integrators as ig
+
+    assert np.array_equal(ig.D8_C, c.C) and np.array_equal(ig.D8_B, c.B)
+    assert np.array_equal(ig.D8_E3, c.E3) and np.array_equal(ig.D8_E5, c.E5) and np.array_equal(ig.D8_D, c.D)
+    assert all(np.array_equal(ig.D8_A[s], c.A[s, :s]) for s in range(c.N_STAGES_EXTENDED))
 
 
 def test_dp54_in_a_tilted_field_matches_dop853(fast):
@@ -77,30 +99,41 @@ def test_dp54_in_a_tilted_field_matches_dop853(fast):
     assert np.abs(sim.y - ref.y).max() <= 1e-8
 
 
-def test_backends_agree_and_each_system_is_independent(fast, plain):
+@pytest.mark.parametrize("integrator", ["dp54", "dop853"])
+def test_backends_agree_and_each_system_is_independent(fast, plain, integrator):
     """The numba kernels and the NumPy fallback take the same steps; a system integrated
-    inside an ensemble gets exactly what it gets alone (nothing is shared between systems)."""
+    inside an ensemble gets exactly what it gets alone (nothing is shared between systems),
+    and on numba's threads what it gets serially."""
     y0, p = spread(12)
-    a = simulate(fast, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-7, atol=1e-10)
-    b = simulate(plain, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-7, atol=1e-10)
+    a = simulate(fast, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-7, atol=1e-10)
+    b = simulate(plain, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-7, atol=1e-10)
     assert np.array_equal(a.steps, b.steps) and np.array_equal(a.rejected, b.rejected)
     assert np.abs(a.y - b.y).max() <= 1e-12
     j = 5
     one = {n: v[j:j + 1] if np.ndim(v) else v for n, v in p.items()}
-    alone = simulate(fast, y0[:, j:j + 1], (0, 30), one, t_eval=T, integrator="dp54", rtol=1e-7, atol=1e-10)
+    alone = simulate(fast, y0[:, j:j + 1], (0, 30), one, t_eval=T, integrator=integrator, rtol=1e-7,
+                     atol=1e-10)
     assert np.array_equal(alone.y[:, 0], a.y[:, j]) and alone.steps[0] == a.steps[j]
+    threads = simulate(fast, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-7, atol=1e-10,
+                       parallel=True)
+    assert np.array_equal(threads.y, a.y) and np.array_equal(threads.steps, a.steps)
 
 
-def test_step_power_is_the_same_in_both_backends_and_close_to_pow(fast):
-    """The step factor's err^-0.2 without pow: the kernels' _step_power and the NumPy
-    fallback's step_power agree bit for bit, and both are within 5e-7 of pow where it matters."""
-    from symmag.numeric.integrators import ERROR_EXPONENT, step_power
+@pytest.mark.parametrize("method", ["dp54", "dop853"])
+def test_step_power_is_the_same_in_both_backends_and_close_to_pow(fast, method):
+    """The step factor's err^-0.2 (dp54) and err^-0.125 (dop853) without pow: the kernels'
+    _step_power* and the NumPy fallback's step_power agree bit for bit, and both are within
+    5e-7 of pow where it matters."""
+    from symmag.numeric.integrators import D8_POWER, DP54_POWER, step_power
 
-    err = np.concatenate([np.geomspace(1e-8, 1e5, 3001), [0.0, 2.0**-18, 2.0**11, 1.0, np.inf]])
-    compiled = np.array([fast._step_power(e) for e in err])
-    assert np.array_equal(compiled, step_power(err))
-    inside = (err >= 2.0**-18) & (err <= 2.0**11)
-    assert np.abs(compiled[inside] / err[inside] ** ERROR_EXPONENT - 1).max() <= 5e-7
+    power, kernel = ((DP54_POWER, fast._step_power) if method == "dp54"
+                     else (D8_POWER, fast._step_power_dop853))
+    lo, hi = power.clamp
+    err = np.concatenate([np.geomspace(1e-10, 1e6, 3001), [0.0, lo, hi, 1.0, np.inf]])
+    compiled = np.array([kernel(e) for e in err])
+    assert np.array_equal(compiled, step_power(err, power))
+    inside = (err >= lo) & (err <= hi)
+    assert np.abs(compiled[inside] / err[inside] ** power.exponent - 1).max() <= 5e-7
 
 
 def test_per_system_step_control(fast):
@@ -191,10 +224,12 @@ PARAMS = {"gamma_abs": 1.0, "alpha0": 0.1, "Hx": 0.0, "Hy": 0.0, "Hz": 1.0}
     ({"integrator": "dp54", "atol": [1e-9, 1e-9, 1e-9]}, ["single atol"]),
     ({"integrator": "dp54", "method": "RK45"}, ["method", "solve_ivp"]),
     ({"integrator": "dp54", "max_steps": 0}, ["max_steps"]),
+    ({"integrator": "dop853", "step": 0.1}, ["step is for rk4 and heun"]),
+    ({"integrator": "dop853", "rtol": 0.0}, ["rtol"]),
     ({"integrator": "euler"}, ["unknown integrator", "dp54"]),
 ], ids=["step-0", "step-neg", "step-nan", "no-step", "too-many-steps", "step-dp54", "y0-nan",
         "param-nan", "param-inf", "t-eval-back", "t-eval-flat", "callable", "atol-array", "method",
-        "max-steps", "unknown"])
+        "max-steps", "step-dop853", "rtol-dop853", "unknown"])
 def test_bad_input_is_one_line(fast, kwargs, words):
     kwargs = dict(kwargs)
     y0 = kwargs.pop("y0", [0.3, 0.1, 0.9])
@@ -203,3 +238,24 @@ def test_bad_input_is_one_line(fast, kwargs, words):
         simulate(fast, y0, (0, 1), params, **kwargs)
     text = str(exc.value)
     assert "\n" not in text and all(w in text for w in words), text
+
+
+def test_simulate_cli_runs_dop853(tmp_path, capsys):
+    """symmag simulate --integrator dop853 writes a result whose record says what ran, and the
+    numbers are the library's."""
+    import json
+
+    from symmag.cli.main import main
+
+    out = tmp_path / "run.npz"
+    argv = ["simulate", "llg_rsi", "--folder", str(FOLDER), "--y0", "0.6,0,0.8", "--t-end", "5",
+            "--param", "gamma_abs=1", "--param", "alpha0=0.1", "--param", "Hx=0", "--param", "Hy=0",
+            "--param", "Hz=1", "--points", "11", "--integrator", "dop853", "--rtol", "1e-8", "--atol",
+            "1e-10", "-o", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    data = np.load(out)
+    record = json.loads(str(data["record"]))
+    assert record["options"]["integrator"] == "dop853" and record["options"]["rtol"] == 1e-8
+    direct = simulate(load_model("llg_rsi", FOLDER), [0.6, 0.0, 0.8], (0, 5), PARAMS,
+                      t_eval=np.linspace(0, 5, 11), integrator="dop853", rtol=1e-8, atol=1e-10)
+    assert np.array_equal(data["y"], direct.y)

@@ -52,7 +52,7 @@ def add_parser(sub) -> None:
     sw.add_argument("--reduce", default="final", choices=("trajectory", "final", "mean", "switching"),
                     help="stored per point: the trajectory, the final state (default), the ensemble mean "
                     "<y(t)>, or the switching probability (the fraction of systems whose Mz changed sign)")
-    sw.add_argument("--integrator", default="dp54", help="dp54 (default), rk4, heun or solve_ivp")
+    sw.add_argument("--integrator", default="dp54", help="dp54 (default), dop853, rk4, heun or solve_ivp")
     sw.add_argument("--method", default=None, help="solve_ivp's method")
     sw.add_argument("--rtol", type=float, default=1e-6)
     sw.add_argument("--atol", type=float, default=1e-9)

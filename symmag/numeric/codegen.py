@@ -124,7 +124,7 @@ _RESERVED = frozenset({
     "rhs_parallel", "jacobian", "jac_sparsity", "sparse_jacobian", "t", "y", "ys", "y2", "out",
     "result", "shape", "k", "size", "work", "whole", "lo", "hi", "j", "x", "kernel", "p", "a", "b",
     "rows", "cols", "vals", "blocks", "name", "value", "scratch", "inputs", "work_shape",
-    "NORMS", "AUTONOMOUS", "dp54", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
+    "NORMS", "AUTONOMOUS", "dp54", "dop853", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
     "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
     "steps", "gaps", "subs", "THERMAL_FIELD", "damping", "kernel_rhs", "heun", "theta", "seed", "offset",
     "step_offset",
@@ -536,30 +536,92 @@ def _linear(terms: Sequence[tuple[int, object]], name: str) -> str:
 DP54_LANES = 16
 
 
-def _dp54_context(n: int) -> dict:
-    """The Dormand-Prince step as expression strings over the kernels' locals
-    ``_y{i}``, ``_k{stage}_{i}`` and ``_v{stage}`` (symmag.numeric.integrators holds the coefficients)."""
+def _power(power) -> dict:
+    return dict(exponent=repr(power.exponent), clamp=[repr(c) for c in power.clamp], scale=repr(power.scale),
+                start=repr(power.start), steps=[[repr(c) for c in row] for row in power.steps],
+                poly=[repr(c) for c in power.poly])
+
+
+def _stage_args(rows: Sequence[Sequence], n: int, first: int, last: int) -> list:
+    """(stage s, c_s, its arguments y + h sum_q a_sq k_q) for the stages first..last (1-based)."""
+    return [(s, repr(float(rows[0][s - 1])),
+             [f"_y{i} + _h * ({_linear(list(enumerate(rows[1][s - 1], start=1)), '_k{}_' + str(i))})"
+              for i in range(n)]) for s in range(first, last + 1)]
+
+
+def _dp54_method(n: int) -> dict:
+    """Dormand-Prince 5(4) as expression strings over the kernels' locals ``_y{i}``, ``_z{i}``,
+    ``_k{stage}_{i}``, ``_v{stage}`` (symmag.numeric.integrators holds the coefficients)."""
     from . import integrators as ig
 
-    stages = []
-    for s in range(1, 6):
-        terms = list(enumerate(ig.DP_A[s], start=1))
-        stages.append((s + 1, repr(float(ig.DP_C[s])),
-                       [f"_y{i} + _h * ({_linear(terms, '_k{}_' + str(i))})" for i in range(n)]))
     b = list(enumerate(ig.DP_B, start=1))
     e = list(enumerate(ig.DP_E, start=1))
     dense = [(q, [repr(float(c)) for c in row]) for q, row in enumerate(ig.DP_P, start=1) if any(row)]
+    err = ["_err = 0.0"]
+    err += [f"_err += (_h * ({_linear(e, '_k{}_' + str(i))}) / (_atol + _rtol * max(abs(_y{i}), "
+            f"abs(_z{i})))) ** 2" for i in range(n)]
+    err.append(f"_err = numpy.sqrt(_err / {n})")
+    out = [f"_v{q} = _th * ({c[0]} + _th * ({c[1]} + _th * ({c[2]} + _th * {c[3]})))" for q, c in dense]
+    out += [f"_o{i} = _y{i} + _h * ({' + '.join(f'_v{q}*_k{q}_{i}' for q, _ in dense)})" for i in range(n)]
     return dict(
-        dp_stages=stages,
-        dp_new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
-        dp_err=[f"_h * ({_linear(e, '_k{}_' + str(i))})" for i in range(n)],
-        dp_dense=dense,
-        dp_out=[" + ".join(f"_v{q}*_k{q}_{i}" for q, _ in dense) for i in range(n)],
+        name="dp54", title="Dormand-Prince 5(4)",
+        doc="the error norm RMS |e_i|/(atol + rtol max(|y_i|, |y_new_i|)), the quartic dense output",
+        stages=_stage_args((ig.DP_C, ig.DP_A), n, 2, 6), fsal=7, z=8, rows=9, row={q: q for q in range(1, 8)},
+        new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
+        new_args=[f"_z{i}" for i in range(n)], err=err, extra=[], fvec=[], frow={}, dense_stages=[],
+        dense_loads=[q for q, _ in dense], dense_frows=[], dense=out,
+        power=_power(ig.DP54_POWER), power_name="_step_power", first_exponent=repr(0.2),
+    )
+
+
+def _dop853_method(n: int) -> dict:
+    """DOP853 (SciPy's: the 8(5,3) error norm, the dense output of order 7 from stages 14-16 and
+    the coefficient vectors F3..F6 of ``_F{r}_{i}``) as expression strings over the same locals."""
+    from . import integrators as ig
+
+    b = list(enumerate(ig.D8_B, start=1))
+    e5 = list(enumerate(ig.D8_E5, start=1))
+    e3 = list(enumerate(ig.D8_E3, start=1))
+    err = ["_e5 = 0.0", "_e3 = 0.0"]
+    for i in range(n):
+        err += [f"_sc{i} = _atol + _rtol * max(abs(_y{i}), abs(_z{i}))",
+                f"_e5 += (({_linear(e5, '_k{}_' + str(i))}) / _sc{i}) ** 2",
+                f"_e3 += (({_linear(e3, '_k{}_' + str(i))}) / _sc{i}) ** 2"]
+    err += ["_den = _e5 + 0.01 * _e3", f"_err = _h * _e5 / numpy.sqrt(_den * {n}) if _den != 0.0 else 0.0"]
+    ext = ig.D8_STAGES_EXTENDED
+    fvec = [(r, [f"_h * ({_linear(list(enumerate(d, start=1)), '_k{}_' + str(i))})" for i in range(n)])
+            for r, d in enumerate(ig.D8_D, start=3)]
+    row = {q: q for q in range(1, 14)} | {q: q + 1 for q in range(14, ext + 1)}
+    # SciPy's Dop853DenseOutput:
+    # y_old + ((((((F6 x + F5)(1 - x) + F4) x + F3)(1 - x) + F2) x + F1)(1 - x) + F0) x
+    dense = ["_x1 = 1.0 - _th"]
+    for i in range(n):
+        f0, f1, f2 = (f"_dy{i}", f"(_h * _k1_{i} - _dy{i})", f"(2.0 * _dy{i} - _h * (_k13_{i} + _k1_{i}))")
+        dense += [f"_dy{i} = _z{i} - _y{i}",
+                  f"_o{i} = _y{i} + ((((((_F6_{i} * _th + _F5_{i}) * _x1 + _F4_{i}) * _th + _F3_{i}) * _x1 + "
+                  f"{f2}) * _th + {f1}) * _x1 + {f0}) * _th"]
+    return dict(
+        name="dop853", title="DOP853 (Dormand-Prince 8(5,3), as SciPy's)",
+        doc="SciPy's DOP853 error norm (the fifth- and third-order estimates), the dense output of\n"
+            "    order 7 (three more stages where a step holds an output)",
+        stages=_stage_args((ig.D8_C, ig.D8_A), n, 2, ig.D8_STAGES), fsal=13, z=14, rows=22, row=row,
+        new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
+        new_args=[f"_z{i}" for i in range(n)], err=err,
+        extra=_stage_args((ig.D8_C, ig.D8_A), n, ig.D8_STAGES + 2, ext), fvec=fvec,
+        frow={r: 15 + r for r in range(3, 7)}, dense_stages=list(range(1, ext + 1)), dense_loads=[1],
+        dense_frows=[3, 4, 5, 6], dense=dense,
+        power=_power(ig.D8_POWER), power_name="_step_power_dop853", first_exponent=repr(0.125),
+    )
+
+
+def _embedded_context(n: int) -> dict:
+    """The embedded Runge-Kutta methods of the generated kernels, and their shared constants."""
+    from . import integrators as ig
+
+    return dict(
+        methods=[_dp54_method(n), _dop853_method(n)],
         dp_control=f"{ig.SAFETY!r}, {ig.MIN_FACTOR!r}, {ig.MAX_FACTOR!r}",
         dp_exponent=repr(ig.ERROR_EXPONENT), min_step=repr(ig.MIN_STEP),
-        dp_power=dict(clamp=[repr(c) for c in ig.POWER_CLAMP], scale=repr(ig.POWER_SCALE),
-                      start=repr(ig.POWER_START), steps=[[repr(c) for c in row] for row in ig.POWER_STEPS],
-                      poly=[repr(c) for c in ig.POWER_POLY]),
         lanes=DP54_LANES,
     )
 
@@ -661,7 +723,7 @@ def _render(model: Model, command: str, template: str) -> str:
         autonomous=repr(not any(s.name == "t" for e in model.rhs for s in sp.sympify(e).free_symbols)),
         states_of=lambda prefix: ", ".join(f"{prefix}{i}" for i in range(n)),
         targets=lambda prefix: "".join(f"{prefix}{i}, " for i in range(n)).rstrip(" "),
-        **_dp54_context(n), **thermal,
+        **_embedded_context(n), **thermal,
     )
     return _seal(source)
 

@@ -56,12 +56,14 @@ from .. import atomic
 from ..errors import SymmagInputError
 
 METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
-#: "solve_ivp": SciPy on the flattened ensemble (one step size for all); "dp54", "rk4": every
-#: system on its own (symmag.numeric.integrators: the module's generated numba kernels, else NumPy);
+#: "solve_ivp": SciPy on the flattened ensemble (one step size for all); "dp54", "dop853", "rk4":
+#: every system on its own (symmag.numeric.integrators: the module's generated numba kernels, else NumPy);
 #: "heun": the stochastic LLG at a temperature (symmag.numeric.thermal), fixed step
-INTEGRATORS = ("solve_ivp", "dp54", "rk4", "heun")
+INTEGRATORS = ("solve_ivp", "dp54", "dop853", "rk4", "heun")
 FIXED_STEP = ("rk4", "heun")
-#: most steps (accepted and rejected) one system may take in dp54 or rk4
+#: the per-system integrators with an embedded error estimate and their own step control
+ADAPTIVE = ("dp54", "dop853")
+#: most steps (accepted and rejected) one system may take in dp54, dop853 or rk4
 MAX_STEPS = 100_000
 IMPLICIT = {"BDF", "Radau", "LSODA"}
 #: largest memory a request may need (the stored solution and the solver's work arrays)
@@ -90,7 +92,7 @@ class Simulation:
     #: max over systems and stored times of | |y_g(t)|/|y_g(t0)| - 1 | for the norms the
     #: model conserves (module.NORMS: |M| for the LLG models); None without such a norm
     drift: float | None = None
-    #: per system: accepted and rejected steps (dp54, rk4); None for solve_ivp
+    #: per system: accepted and rejected steps (dp54, dop853, rk4, heun); None for solve_ivp
     steps: np.ndarray | None = None
     rejected: np.ndarray | None = None
     #: right-hand-side calls solve_ivp made (each on the whole ensemble); None otherwise
@@ -313,7 +315,7 @@ def validate_request(module: ModuleType, y0, t_span, params: Sequence | Mapping 
     > 0), parameters not finite, or a request needing more than ``max_bytes`` of memory.
 
     ``ensemble`` K copies of a single y0 (n,) and ``points`` stored times are what the CLI
-    will allocate; call this before it does.  ``integrator`` dp54 or rk4: a scalar atol,
+    will allocate; call this before it does.  ``integrator`` dp54, dop853 or rk4: a scalar atol,
     parameters that are numbers or arrays (no callables), ``step`` (rk4 only, required there)
     positive, strictly increasing t_eval, at most ``max_steps`` steps per system.  ``heun`` (the
     stochastic LLG, fixed ``step``): a model with a Gilbert damping (THERMAL_FIELD), ``temperature``
@@ -512,6 +514,7 @@ def run_record(module: ModuleType, arguments: Mapping) -> dict:
     # what ran, not what was passed: the defaults filled in, the options an integrator ignores left out
     used = {"solve_ivp": ("method", "rtol", "atol", "max_evaluations", "max_seconds"),
             "dp54": ("rtol", "atol", "max_steps", "project", "parallel"),
+            "dop853": ("rtol", "atol", "max_steps", "project", "parallel"),
             "rk4": ("step", "max_steps", "project", "parallel"),
             "heun": ("step", "max_steps", "project", "parallel")}.get(integrator, ())
     options = {"integrator": integrator, **{k: _recorded_value(arguments.get(k)) for k in used}}
@@ -581,7 +584,8 @@ def simulate(module: ModuleType, y0, t_span: tuple[float, float], params: Sequen
 
     ``integrator``: "solve_ivp" (default; ``method``, default DOP853, on the flattened
     ensemble), or every system on its own: "dp54" (Dormand--Prince 5(4), per-system step
-    control and dense output) or "rk4" (fixed ``step``) -- the module's generated numba
+    control and dense output), "dop853" (the same with SciPy's DOP853: fewer steps at tight
+    tolerances) or "rk4" (fixed ``step``) -- the module's generated numba
     kernels when it has them (MODEL_numba), else symmag.numeric.integrators' NumPy version.  With
     those, ``project`` scales each conserved norm (|M|) back to its initial value after every
     step and ``parallel`` spreads the systems over numba's threads; ``max_steps`` bounds
@@ -736,7 +740,7 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
                 values: list, *, rtol: float, atol: float, step: float | None, max_steps: int,
                 project: bool, parallel: bool, progress: bool, max_seconds: float | None,
                 thermal: tuple | None = None) -> Simulation:
-    """dp54, rk4 or heun for every system on its own; the systems are independent (heun's random
+    """dp54, dop853, rk4 or heun for every system on its own; the systems are independent (heun's random
     numbers keyed by each system's global index), so running them in slices (for progress or a
     time bound) gives the same numbers.  ``thermal``: heun's (theta, seed, system offset, step offset)."""
     from . import integrators
@@ -762,13 +766,13 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
                     part = (module.heun(t0, t_eval, y2[:, lo:hi], *sub, parallel=parallel, **options)
                             if kernels else thermal_.heun(module, t0, t_eval, y2[:, lo:hi], sub, **options))
                 elif kernels:
-                    options = (dict(rtol=rtol, atol=atol, max_steps=max_steps) if integrator == "dp54"
+                    options = (dict(rtol=rtol, atol=atol, max_steps=max_steps) if integrator in ADAPTIVE
                                else dict(step=step))
                     part = getattr(module, integrator)(t0, t_eval, y2[:, lo:hi], *sub, project=project,
                                                        parallel=parallel, **options)
-                elif integrator == "dp54":
-                    part = integrators.dp54(module, t0, t_eval, y2[:, lo:hi], sub, rtol=rtol, atol=atol,
-                                            max_steps=max_steps, project=project)
+                elif integrator in ADAPTIVE:
+                    part = getattr(integrators, integrator)(module, t0, t_eval, y2[:, lo:hi], sub, rtol=rtol,
+                                                            atol=atol, max_steps=max_steps, project=project)
                 else:
                     part = integrators.rk4(module, t0, t_eval, y2[:, lo:hi], sub, step=step, project=project)
         except Exception as exc:  # the model's code, or a module the integrator cannot run
