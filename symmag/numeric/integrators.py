@@ -19,10 +19,10 @@ rejected steps, its own time.  Three methods:
 The numba kernels are generated beside each model's numba right-hand side
 (``symmag codegen --backend numba``, template ``numba_rhs.py.j2``) from the coefficients
 here, with the model's right-hand side inlined so that a system's state stays in registers
-through a step.  :func:`dp54`, :func:`dop853` and :func:`rk4` below are the NumPy fallback (vectorized over the
-systems still running, each with its own step) for modules without kernels: the core install
-needs no numba.  Both return ``(y, accepted, rejected, status, drift)`` -- see
-:data:`STATUS` -- and ``symmag.numeric.simulate.simulate(..., integrator=...)`` wraps either.  The
+through a step.  :func:`dp54`, :func:`dop853` and :func:`rk4` below are the NumPy fallback
+(vectorized over the systems still running, each with its own step) for modules without kernels:
+the core install needs no numba.  Each returns ``(y, accepted, rejected, status, drift)`` -- see
+:data:`STATUS` -- and ``symmag.numeric.simulate.simulate(..., integrator=...)`` wraps them.  The
 stochastic Heun integrator of the thermal LLG (``integrator="heun"``) and its NumPy fallback are in
 :mod:`symmag.numeric.thermal`; it takes its steps as rk4 does (:func:`substeps`).
 """
