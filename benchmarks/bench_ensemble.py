@@ -78,6 +78,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--rtol", type=float, nargs="+", default=[1e-6, 5e-7, 2e-7, 1e-7, 5e-8],
                     help="the rtol ladder, loosest first")
+    ap.add_argument("--integrators", nargs="+", default=["dop853", "dp54"], choices=["dop853", "dp54"],
+                    help="the generated per-system integrators to measure, each on its own ladder")
     args = ap.parse_args()
     import numba
 
@@ -98,11 +100,13 @@ def main() -> None:
     yi, hi_ = y0[:, :k_ivp], hz[:k_ivp]
     run(yi[:, :16], hi_[:16], 1e-6, method="RK45")  # the numba rhs compiled
     started = time.perf_counter()
-    run(y0[:, :16], hz[:16], 1e-6, integrator="dp54")
-    if args.threads:
-        run(y0[:, :16], hz[:16], 1e-6, integrator="dp54", parallel=True)
+    for name in args.integrators:
+        run(y0[:, :16], hz[:16], 1e-6, integrator=name)
+        if args.threads:
+            run(y0[:, :16], hz[:16], 1e-6, integrator=name, parallel=True)
     compile_s = time.perf_counter() - started
-    print(f"  dp54 compiled in {compile_s:.1f} s (not counted); threading layer {numba.threading_layer()}")
+    print(f"  {', '.join(args.integrators)} compiled in {compile_s:.1f} s (not counted); threading layer "
+          f"{numba.threading_layer()}")
 
     def ivp(rtol):
         started = time.perf_counter()
@@ -118,7 +122,7 @@ def main() -> None:
 
     variants = [("serial", None)] + [(f"parallel, {n} thread{'s' if n > 1 else ''}", n) for n in args.threads]
 
-    def dp54(rtol):
+    def per_system(integrator, rtol):
         seconds = dict.fromkeys([v for v, _ in variants], 0.0)
         attempts, worst, drift, steps = 0, 0.0, 0.0, []
         for lo in range(0, args.K, args.chunk):
@@ -128,7 +132,7 @@ def main() -> None:
                 if n is not None:
                     numba.set_num_threads(n)
                 started = time.perf_counter()
-                sim = run(y0[:, lo:hi], hz[lo:hi], rtol, integrator="dp54", parallel=n is not None)
+                sim = run(y0[:, lo:hi], hz[lo:hi], rtol, integrator=integrator, parallel=n is not None)
                 seconds[name] += time.perf_counter() - started
                 assert sim.success, sim.message
                 if first is None:
@@ -140,10 +144,10 @@ def main() -> None:
                 else:
                     same = (np.array_equal(sim.y, first.y, equal_nan=True)
                             and np.array_equal(sim.steps, first.steps))
-                    assert same, f"dp54 {name} differs from the serial run"
+                    assert same, f"{integrator} {name} differs from the serial run"
             del first, sim
         steps = np.concatenate(steps)
-        print(f"  dp54, rtol {rtol:g}, {args.K} systems: accepted steps per system {steps.min()}.."
+        print(f"  {integrator}, rtol {rtol:g}, {args.K} systems: accepted steps per system {steps.min()}.."
               f"{steps.max()} "
               f"(mean {steps.mean():.1f}), {attempts} step attempts, worst error {worst:.2e}, |M| drift "
               f"{drift:.2e} (load {os.getloadavg()[0]:.2f})")
@@ -151,39 +155,43 @@ def main() -> None:
             print(f"    {name}: {sec:.3f} s, {1e9 * sec / attempts:.1f} ns per system-step")
         return seconds, attempts, worst
 
-    # down the ladder: solve_ivp first (on its systems), then dp54, each until it passes
-    ivp_runs, dp_runs = {}, {}
+    # down the ladder: solve_ivp first (on its systems), then each per-system integrator, each until it passes
+    ivp_runs = {}
     for rtol in args.rtol:
         ivp_runs[rtol] = ivp(rtol)
         if ivp_runs[rtol][2] <= TOLERANCE:
             break
-    for rtol in args.rtol:
-        dp_runs[rtol] = dp54(rtol)
-        if dp_runs[rtol][2] <= TOLERANCE:
-            break
+    ladders = {}
+    for name in args.integrators:
+        ladders[name] = {}
+        for rtol in args.rtol:
+            ladders[name][rtol] = per_system(name, rtol)
+            if ladders[name][rtol][2] <= TOLERANCE:
+                break
     ivp_rtol = next((r for r, v in ivp_runs.items() if v[2] <= TOLERANCE), None)
-    dp_rtol = next((r for r, v in dp_runs.items() if v[2] <= TOLERANCE), None)
-    if ivp_rtol is not None:  # once more after dp54, the mean of the two
+    if ivp_rtol is not None:  # once more after the others, the mean of the two
         again = ivp(ivp_rtol)[0]
         ivp_runs[ivp_rtol] = ((ivp_runs[ivp_rtol][0] + again) / 2,) + ivp_runs[ivp_rtol][1:]
     scale = args.K / k_ivp
 
-    def ratios(label, ivp_r, dp_r):
+    def ratios(label, integrator, ivp_r, own_r):
         ivp_s = ivp_runs[ivp_r][0] * scale
-        line = ", ".join(f"{name} {ivp_s / sec:.1f}x" for name, sec in dp_runs[dp_r][0].items())
+        line = ", ".join(f"{name} {ivp_s / sec:.1f}x" for name, sec in ladders[integrator][own_r][0].items())
         print(f"{label}: solve_ivp at rtol {ivp_r:g} ({ivp_runs[ivp_r][0]:.3f} s for {k_ivp} systems"
               + (f" -> {ivp_s:.3f} s scaled to K = {args.K}" if scale != 1 else "")
-              + f") / dp54 at rtol {dp_r:g}: {line}")
+              + f") / {integrator} at rtol {own_r:g}: {line}")
 
     first = args.rtol[0]
-    ratios(f"ratio at equal rtol {first:g} (worst errors dp54 {dp_runs[first][2]:.2e}, solve_ivp "
-           f"{ivp_runs[first][2]:.2e})", first, first)
-    if ivp_rtol is None or dp_rtol is None:
-        print(f"every system within {TOLERANCE:g}: NOT reached on the ladder by "
-              + " and ".join(n for n, r in (("solve_ivp", ivp_rtol), ("dp54", dp_rtol)) if r is None))
-    else:
-        ratios(f"ratio at equal accuracy (every system within {TOLERANCE:g}; worst errors dp54 "
-               f"{dp_runs[dp_rtol][2]:.2e}, solve_ivp {ivp_runs[ivp_rtol][2]:.2e})", ivp_rtol, dp_rtol)
+    for name, runs in ladders.items():
+        own_rtol = next((r for r, v in runs.items() if v[2] <= TOLERANCE), None)
+        ratios(f"{name}, ratio at equal rtol {first:g} (worst errors {name} {runs[first][2]:.2e}, solve_ivp "
+               f"{ivp_runs[first][2]:.2e})", name, first, first)
+        if ivp_rtol is None or own_rtol is None:
+            print(f"every system within {TOLERANCE:g}: NOT reached on the ladder by "
+                  + " and ".join(n for n, r in (("solve_ivp", ivp_rtol), (name, own_rtol)) if r is None))
+        else:
+            ratios(f"{name}, ratio at equal accuracy (every system within {TOLERANCE:g}; worst errors {name} "
+                   f"{runs[own_rtol][2]:.2e}, solve_ivp {ivp_runs[ivp_rtol][2]:.2e})", name, ivp_rtol, own_rtol)
 
 
 if __name__ == "__main__":
