@@ -542,11 +542,18 @@ def _power(power) -> dict:
                 poly=[repr(c) for c in power.poly])
 
 
+def _needs(*weights: Sequence) -> list[int]:
+    """The stages (1-based) with a nonzero weight in any of ``weights``: the only ones a pass loads
+    (numba's compilation time grows with every statement, even a dead load)."""
+    return sorted({q for w in weights for q, a in enumerate(w, start=1) if a != 0})
+
+
 def _stage_args(rows: Sequence[Sequence], n: int, first: int, last: int) -> list:
-    """(stage s, c_s, its arguments y + h sum_q a_sq k_q) for the stages first..last (1-based)."""
+    """(stage s, c_s, its arguments y + h sum_q a_sq k_q, the stages q they use) for the stages
+    first..last (1-based)."""
     return [(s, repr(float(rows[0][s - 1])),
              [f"_y{i} + _h * ({_linear(list(enumerate(rows[1][s - 1], start=1)), '_k{}_' + str(i))})"
-              for i in range(n)]) for s in range(first, last + 1)]
+              for i in range(n)], _needs(rows[1][s - 1])) for s in range(first, last + 1)]
 
 
 def _dp54_method(n: int) -> dict:
@@ -568,7 +575,8 @@ def _dp54_method(n: int) -> dict:
         doc="the error norm RMS |e_i|/(atol + rtol max(|y_i|, |y_new_i|)), the quartic dense output",
         stages=_stage_args((ig.DP_C, ig.DP_A), n, 2, 6), fsal=7, z=8, rows=9, row={q: q for q in range(1, 8)},
         new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
-        new_args=[f"_z{i}" for i in range(n)], err=err, extra=[], fvec=[], frow={}, dense_stages=[],
+        new_args=[f"_z{i}" for i in range(n)], new_needs=_needs(ig.DP_B), err=err, err_needs=_needs(ig.DP_E),
+        extra=[], fvec=[], frow={}, dense_stages=[],
         dense_loads=[q for q, _ in dense], dense_frows=[], dense=out,
         power=_power(ig.DP54_POWER), power_name="_step_power", first_exponent=repr(0.2),
     )
@@ -606,9 +614,9 @@ def _dop853_method(n: int) -> dict:
             "    order 7 (three more stages where a step holds an output)",
         stages=_stage_args((ig.D8_C, ig.D8_A), n, 2, ig.D8_STAGES), fsal=13, z=14, rows=22, row=row,
         new=[f"_y{i} + _h * ({_linear(b, '_k{}_' + str(i))})" for i in range(n)],
-        new_args=[f"_z{i}" for i in range(n)], err=err,
-        extra=_stage_args((ig.D8_C, ig.D8_A), n, ig.D8_STAGES + 2, ext), fvec=fvec,
-        frow={r: 15 + r for r in range(3, 7)}, dense_stages=list(range(1, ext + 1)), dense_loads=[1],
+        new_args=[f"_z{i}" for i in range(n)], new_needs=_needs(ig.D8_B), err=err,
+        err_needs=_needs(ig.D8_E5, ig.D8_E3), extra=_stage_args((ig.D8_C, ig.D8_A), n, ig.D8_STAGES + 2, ext),
+        fvec=fvec, frow={r: 15 + r for r in range(3, 7)}, dense_stages=_needs(*ig.D8_D), dense_loads=[1],
         dense_frows=[3, 4, 5, 6], dense=dense,
         power=_power(ig.D8_POWER), power_name="_step_power_dop853", first_exponent=repr(0.125),
     )
