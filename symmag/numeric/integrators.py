@@ -186,7 +186,8 @@ MIN_STEP = 10 * float(np.finfo(float).eps)
 
 #: the per-system status codes of the integrators
 STATUS = {0: "reached the last output time", 1: "took more than max_steps steps",
-          2: "step size fell below 10 eps |t| (the solution is singular or not finite there)"}
+          2: "step size fell below 10 eps |t| (the solution is singular or not finite there)",
+          3: "an output is not finite (it overflowed)"}
 
 
 def floats(row: Sequence[F]) -> list[float]:
@@ -365,6 +366,8 @@ def _embedded(method: str, module: ModuleType, t0: float, t_eval: np.ndarray, y:
                 _project(value, [r[g[w]] for r in r0], groups)
             out[:, g[w], mw] = value
             nxt[g[w]] += 1
+            with np.errstate(invalid="ignore"):
+                status[g[w][~np.all(np.isfinite(value), axis=0)]] = 3  # as the kernels: stopped
         t[g] = tn
         y[:, g] = zg
         k1[:, g] = kg[stages]
