@@ -101,14 +101,15 @@ def test_dp54_in_a_tilted_field_matches_dop853(fast):
 
 @pytest.mark.parametrize("integrator", ["dp54", "dop853"])
 def test_backends_agree_and_each_system_is_independent(fast, plain, integrator):
-    """The numba kernels and the NumPy fallback take the same steps; a system integrated
-    inside an ensemble gets exactly what it gets alone (nothing is shared between systems),
-    and on numba's threads what it gets serially."""
+    """The numba kernels and the NumPy fallback take the same steps and agree to rounding (the
+    kernels fuse multiplies and adds: 2e-12 after dop853's ~60 steps here, against rtol 1e-7); a
+    system integrated inside an ensemble gets exactly what it gets alone (nothing is shared
+    between systems), and on numba's threads what it gets serially."""
     y0, p = spread(12)
     a = simulate(fast, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-7, atol=1e-10)
     b = simulate(plain, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-7, atol=1e-10)
     assert np.array_equal(a.steps, b.steps) and np.array_equal(a.rejected, b.rejected)
-    assert np.abs(a.y - b.y).max() <= 1e-12
+    assert np.abs(a.y - b.y).max() <= 1e-10
     j = 5
     one = {n: v[j:j + 1] if np.ndim(v) else v for n, v in p.items()}
     alone = simulate(fast, y0[:, j:j + 1], (0, 30), one, t_eval=T, integrator=integrator, rtol=1e-7,

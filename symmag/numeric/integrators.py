@@ -129,7 +129,8 @@ ERROR_EXPONENT = -0.2
 #: 2^16, 2^8, 2^4, 2^2, 2 (each exact) collecting the factors 2^(-0.2 k) of those taken, times m^-0.2
 #: by a degree-6 polynomial in m - 1.5 (relative error 4.4e-7; Chebyshev fit).  The constants are
 #: literals (not computed by pow here) so that every platform renders the same kernels, and the NumPy
-#: fallback and the kernels do the same operations in the same order: the backends take the same steps
+#: fallback and the kernels do the same operations in the same order (the kernels may fuse a multiply
+#: and an add: the backends agree to rounding and take the same steps but in a rare tie)
 POWER_CLAMP = (2.0**-18, 2.0**11)
 POWER_SCALE, POWER_START = 2.0**18, 12.125732532083186  # 2^18 and 2^(0.2 * 18)
 POWER_STEPS = ((65536.0, 1.52587890625e-05, 0.1088188204120155), (256.0, 0.00390625, 0.32987697769322355),
