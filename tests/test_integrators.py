@@ -101,8 +101,9 @@ def test_dp54_in_a_tilted_field_matches_dop853(fast):
 
 @pytest.mark.parametrize("integrator", ["dp54", "dop853"])
 def test_backends_agree_and_each_system_is_independent(fast, plain, integrator):
-    """The numba kernels and the NumPy fallback take the same steps and agree to rounding (the
-    kernels fuse multiplies and adds: 2e-12 after dop853's ~60 steps here, against rtol 1e-7); a
+    """The numba kernels and the NumPy fallback take the same steps here (a tie could flip one on
+    another CPU) and agree to rounding (the kernels fuse multiplies and adds: 2e-12 after dop853's
+    ~60 steps here, against rtol 1e-7); a
     system integrated inside an ensemble gets exactly what it gets alone (nothing is shared
     between systems), and on numba's threads what it gets serially."""
     y0, p = spread(12)
@@ -122,9 +123,10 @@ def test_backends_agree_and_each_system_is_independent(fast, plain, integrator):
 
 @pytest.mark.parametrize("method", ["dp54", "dop853"])
 def test_step_power_is_the_same_in_both_backends_and_close_to_pow(fast, method):
-    """The step factor's err^-0.2 (dp54) and err^-0.125 (dop853) without pow: the kernels'
-    _step_power* and the NumPy fallback's step_power agree bit for bit, and both are within
-    5e-7 of pow where it matters."""
+    """The step factor's err^-0.2 (dp54) and err^-0.125 (dop853) without pow: the compiled
+    _step_power* called on its own and the NumPy fallback's step_power agree bit for bit (inlined
+    in the kernels, whose multiply-adds may fuse, to rounding), and both are within 5e-7 of pow
+    where it matters."""
     from symmag.numeric.integrators import D8_POWER, DP54_POWER, step_power
 
     power, kernel = ((DP54_POWER, fast._step_power) if method == "dp54"
@@ -137,12 +139,13 @@ def test_step_power_is_the_same_in_both_backends_and_close_to_pow(fast, method):
     assert np.abs(compiled[inside] / err[inside] ** power.exponent - 1).max() <= 5e-7
 
 
-def test_per_system_step_control(fast):
+@pytest.mark.parametrize("integrator", ["dp54", "dop853"])
+def test_per_system_step_control(fast, integrator):
     """Two systems 25x apart in time scale: the fast one takes about 25x the steps."""
     y0 = np.array([[0.6, 0.0, 0.8], [0.6, 0.0, 0.8]]).T
     p = {"gamma_abs": np.array([1.0, 1.0]), "alpha0": np.array([0.1, 0.1]), "Hx": 0.0, "Hy": 0.0,
          "Hz": np.array([0.2, 5.0])}
-    sim = simulate(fast, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-8, atol=1e-11)
+    sim = simulate(fast, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-8, atol=1e-11)
     slow, quick = sim.steps
     print(f"per-system steps: slow {slow} (+{sim.rejected[0]} rejected), fast {quick} "
           f"(+{sim.rejected[1]} rejected)")
@@ -173,15 +176,17 @@ def test_rk4_parallel_is_the_serial_result(fast):
     assert np.array_equal(a.y, b.y)
 
 
+@pytest.mark.parametrize("integrator", ["dp54", "dop853"])
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_norm_drift_is_reported_and_projection_removes_it(fast, plain, backend):
+def test_norm_drift_is_reported_and_projection_removes_it(fast, plain, backend, integrator):
     mod = fast if backend == "numba" else plain
     y0, p = spread(12)
-    loose = simulate(mod, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-5, atol=1e-8)
+    loose = simulate(mod, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-5, atol=1e-8)
     norms = np.linalg.norm(loose.y, axis=0)
     actual = np.abs(norms / norms[:, :1] - 1).max()
     assert loose.drift == pytest.approx(actual, rel=1e-6) and 1e-10 < loose.drift < 1e-3
-    projected = simulate(mod, y0, (0, 30), p, t_eval=T, integrator="dp54", rtol=1e-5, atol=1e-8, project=True)
+    projected = simulate(mod, y0, (0, 30), p, t_eval=T, integrator=integrator, rtol=1e-5, atol=1e-8,
+                         project=True)
     assert projected.drift <= 1e-14
     # projection removes the radial error only: the trajectory is as accurate as before
     assert errors(projected, y0, p).max() <= 1.5 * errors(loose, y0, p).max()
@@ -189,9 +194,10 @@ def test_norm_drift_is_reported_and_projection_removes_it(fast, plain, backend):
     assert ivp.drift is not None and ivp.drift > 0
 
 
-def test_max_steps_stops_a_system_and_says_so(fast):
+@pytest.mark.parametrize("integrator", ["dp54", "dop853"])
+def test_max_steps_stops_a_system_and_says_so(fast, integrator):
     y0, p = spread(3)
-    sim = simulate(fast, y0, (0, 30), p, t_eval=T, integrator="dp54", max_steps=20)
+    sim = simulate(fast, y0, (0, 30), p, t_eval=T, integrator=integrator, max_steps=5)
     assert not sim.success and sim.message.startswith("step budget exhausted")
     assert np.isnan(sim.y[:, :, -1]).all() and not np.isnan(sim.y[:, :, 0]).any()
 
@@ -260,3 +266,27 @@ def test_simulate_cli_runs_dop853(tmp_path, capsys):
     direct = simulate(load_model("llg_rsi", FOLDER), [0.6, 0.0, 0.8], (0, 5), PARAMS,
                       t_eval=np.linspace(0, 5, 11), integrator="dop853", rtol=1e-8, atol=1e-10)
     assert np.array_equal(data["y"], direct.y)
+
+
+def test_an_output_that_is_not_finite_stops_the_system():
+    """dop853 (NumPy) stops a system at an output that is not finite, status 3, its later outputs
+    nan: here the right-hand side turns inf at the first dense-output stage of the first step
+    (call 15: k1, the starting step's probe, stages 2-12, f at the new point, then the dense
+    stages), so the step's own stages are finite and only its outputs are not."""
+    import types
+
+    from symmag.numeric import integrators
+
+    calls = []
+
+    def rhs(t, y, a):
+        calls.append(None)
+        return -a * y * (np.inf if len(calls) == 15 else 1.0)
+
+    module = types.SimpleNamespace(STATE=("x",), AUTONOMOUS=True, NORMS=(), rhs=rhs)
+    t = np.linspace(0.0, 2.0, 41)
+    with np.errstate(all="ignore"):  # as simulate calls it: the trouble shows in the status
+        y, accepted, _, status, _ = integrators.dop853(module, 0.0, t, np.array([[1.0, 2.0]]), [0.5])
+    assert status.tolist() == [3, 3] and accepted.tolist() == [1, 1]
+    assert np.isfinite(y[:, :, 0]).all() and np.isnan(y[:, :, -1]).all()
+    assert "not finite" in integrators.STATUS[3]

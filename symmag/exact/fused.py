@@ -56,9 +56,18 @@ def available() -> bool:
 
 @functools.cache
 def _tableau():
-    from scipy.integrate._ivp import dop853_coefficients as c
+    """DOP853's tableau as SciPy's arrays, from the literals of symmag.numeric.integrators (SciPy's
+    coefficients, compared with its private module by a test): no private import here."""
+    from types import SimpleNamespace
 
-    return c
+    from ..numeric import integrators as ig
+
+    a = np.zeros((ig.D8_STAGES_EXTENDED, ig.D8_STAGES_EXTENDED))
+    for s, row in enumerate(ig.D8_A):
+        a[s, :s] = row
+    return SimpleNamespace(A=a, B=np.array(ig.D8_B), C=np.array(ig.D8_C), E3=np.array(ig.D8_E3),
+                           E5=np.array(ig.D8_E5), D=np.array(ig.D8_D), N_STAGES=ig.D8_STAGES,
+                           N_STAGES_EXTENDED=ig.D8_STAGES_EXTENDED)
 
 
 @functools.cache

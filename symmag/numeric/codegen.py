@@ -7,8 +7,8 @@ STATE, PARAMETERS, rhs(t, y, *params, out=None), jacobian(t, y, *params),
 jac_sparsity(K) and sparse_jacobian(...): one symbolic system, the ensemble size K
 an array axis (never unrolled into symbols).  The Jacobian is symbolic.
 
-:func:`render_numba` adds, beside the compiled rhs, the ensemble integrators ``dp54`` and
-``rk4`` (every system advanced on its own, the model's right-hand side inlined; coefficients
+:func:`render_numba` adds, beside the compiled rhs, the ensemble integrators ``dp54``, ``dop853``
+and ``rk4`` (every system advanced on its own, the model's right-hand side inlined; coefficients
 from :mod:`symmag.numeric.integrators`); both backends carry NORMS, the state groups whose norm the
 equation conserves (checked symbolically), and AUTONOMOUS.  For an LLG model with a Gilbert
 damping (:func:`symmag.numeric.thermal.analyse`) both carry THERMAL_FIELD, ``damping`` and
@@ -127,7 +127,7 @@ _RESERVED = frozenset({
     "NORMS", "AUTONOMOUS", "dp54", "dop853", "rk4", "t0", "t_eval", "rtol", "atol", "first_step", "max_steps",
     "project", "parallel", "step", "single", "values", "accepted", "rejected", "status", "drift",
     "steps", "gaps", "subs", "THERMAL_FIELD", "damping", "kernel_rhs", "heun", "theta", "seed", "offset",
-    "step_offset",
+    "step_offset", "STOPS_AT_NOT_FINITE",
     "symmag", *dir(builtins)})
 
 

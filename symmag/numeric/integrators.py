@@ -10,7 +10,7 @@ rejected steps, its own time.  Three methods:
 * ``dop853`` -- Dormand and Prince's 8(5,3) pair as SciPy's DOP853 (its error norm from the
   fifth- and third-order estimates, step exponent -1/8, the same controller), with the dense
   output of order 7 from three more stages, computed only for a step that holds an output: at
-  the tolerances where every system must be right to 1e-5 it needs about a quarter of dp54's
+  the tolerances where every system must be right to 1e-5 it needs about a fifth of dp54's
   steps, each costing about 2.5 of dp54's (BENCHMARKS.md);
 * ``rk4`` -- the classic fixed-step Runge--Kutta method; between consecutive output times a
   and b it takes ceil((b - a)/step) equal steps, so every output time is a step's end and
@@ -63,7 +63,7 @@ DP_P = (
 # -- Dormand & Prince's 8(5,3) pair DOP853 (Hairer, Norsett & Wanner, Solving ODEs I, 2nd ed., and
 # Hairer's dop853.f), with its seventh-order dense output: the coefficients of SciPy's DOP853
 # (scipy/integrate/_ivp/dop853_coefficients.py) as float literals, rows of A up to the stage, so
-# that the kernels and exact.fused do not depend on a private SciPy module; a test compares them.
+# that the kernels and symmag.exact.fused do not import a private SciPy module; a test compares them.
 # Stages 0-11 make the step, stage 12 is f at the new point (FSAL), 13-15 the dense output's.
 D8_C = (0.0, 0.05260015195876773, 0.0789002279381516, 0.1183503419072274, 0.2816496580927726,
         0.3333333333333333, 0.25, 0.3076923076923077, 0.6512820512820513, 0.6, 0.8571428571428571, 1.0, 1.0,
@@ -188,7 +188,7 @@ MIN_STEP = 10 * float(np.finfo(float).eps)
 #: the per-system status codes of the integrators
 STATUS = {0: "reached the last output time", 1: "took more than max_steps steps",
           2: "step size fell below 10 eps |t| (the solution is singular or not finite there)",
-          3: "an output is not finite (it overflowed)"}
+          3: "an output is not finite (it overflowed); the system stopped at that step"}
 
 
 def floats(row: Sequence[F]) -> list[float]:

@@ -807,9 +807,11 @@ def _per_system(module: ModuleType, integrator: str, y0: np.ndarray, t0: float, 
                                    f"{integrators.STATUS[int(status[first])]}); their later values are nan")
         if status[first] == 1:
             message = "step budget exhausted: " + message + f" (max_steps = {max_steps})"
-    # dp54 and dop853 stop a system at an output that is not finite (status 3, above): the scan
-    # of every output, a tenth of a dop853 run at K = 2e5, is for the others
-    if success and integrator not in ADAPTIVE and not np.all(np.isfinite(out)):
+    # dp54 and dop853 stop a system at an output that is not finite (status 3, above; the NumPy
+    # fallback, and kernels generated since STOPS_AT_NOT_FINITE): the scan of every output, a tenth
+    # of a dop853 run at K = 2e5, is for the others
+    stops = integrator in ADAPTIVE and (not kernels or getattr(module, "STOPS_AT_NOT_FINITE", False))
+    if success and not stops and not np.all(np.isfinite(out)):
         success, message = False, "the solution is not finite (it overflowed)"
     if success:
         backend = "numba kernels" if kernels else "NumPy"
