@@ -629,7 +629,7 @@ def _embedded_context(n: int) -> dict:
     return dict(
         methods=[_dp54_method(n), _dop853_method(n)],
         dp_control=f"{ig.SAFETY!r}, {ig.MIN_FACTOR!r}, {ig.MAX_FACTOR!r}",
-        dp_exponent=repr(ig.ERROR_EXPONENT), min_step=repr(ig.MIN_STEP),
+        min_step=repr(ig.MIN_STEP),
         lanes=DP54_LANES,
     )
 

@@ -513,8 +513,7 @@ def run_record(module: ModuleType, arguments: Mapping) -> dict:
     integrator = arguments.get("integrator")
     # what ran, not what was passed: the defaults filled in, the options an integrator ignores left out
     used = {"solve_ivp": ("method", "rtol", "atol", "max_evaluations", "max_seconds"),
-            "dp54": ("rtol", "atol", "max_steps", "project", "parallel"),
-            "dop853": ("rtol", "atol", "max_steps", "project", "parallel"),
+            **dict.fromkeys(ADAPTIVE, ("rtol", "atol", "max_steps", "project", "parallel")),
             "rk4": ("step", "max_steps", "project", "parallel"),
             "heun": ("step", "max_steps", "project", "parallel")}.get(integrator, ())
     options = {"integrator": integrator, **{k: _recorded_value(arguments.get(k)) for k in used}}
